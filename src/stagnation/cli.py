@@ -1,0 +1,165 @@
+"""The ``stagnation`` command line: thin typer commands that parse arguments and print results.
+
+Every command exits 0 on success and 2, with a readable message and no traceback, on bad input
+or bad arguments. The work itself lives in the package; nothing here computes anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from stagnation.crm import (
+    CRMValidationError,
+    Problem,
+    ValidationReport,
+    validate_extract,
+)
+
+#: Exit code for bad input or bad arguments (as click uses for usage errors).
+EXIT_BAD_INPUT = 2
+#: Exceptions that mean "the user's input is wrong", not "the program is broken".
+USER_ERRORS: tuple[type[Exception], ...] = (
+    CRMValidationError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    FileExistsError,
+    PermissionError,
+    ValueError,
+)
+
+app = typer.Typer(
+    name="stagnation",
+    help="Find sales reps sliding into order-follower mode and dormant customers worth "
+    "recycling through the shared pool; rank the actions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Find sliding reps and dormant customers worth recycling; rank the actions."""
+
+
+# --- validate --------------------------------------------------------------------------------
+
+
+@app.command()
+def validate(
+    data_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA_DIR",
+            help="Extract folder: one <table>.parquet or <table>.csv per table.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Check a CRM extract against the data contract; list every problem found."""
+    with user_errors():
+        report = validate_extract(data_dir)
+    out = Console(soft_wrap=True)
+    if report.ok:
+        out.print(Text(f"{data_dir}: the extract is valid", style="bold green"))
+        out.print(tables_table(report))
+        print_problems(out, report.warnings)
+        return
+    print_problems(out, report.problems)
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(Text(f"{data_dir}: {report.format().splitlines()[0]}", style="bold red"))
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+# --- sample ----------------------------------------------------------------------------------
+
+
+# --- shared printing and error handling ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a user error raised inside the block into a readable message and exit code 2."""
+    try:
+        yield
+    except USER_ERRORS as err:
+        print_error(err)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def print_error(err: Exception) -> None:
+    """Print a user error to stderr: every problem for a validation error, else its message."""
+    console = Console(stderr=True, soft_wrap=True)
+    if isinstance(err, CRMValidationError):
+        print_problems(console, err.report.problems)
+        headline = err.report.format().splitlines()[0]
+        console.print(Text(f"error: {headline}", style="bold red"))
+    elif isinstance(err, ValidationError):  # bad settings: name the option and the rule
+        for e in err.errors():
+            option = "--" + "-".join(str(part) for part in e["loc"]).replace("_", "-")
+            console.print(Text(f"error: {option}: {e['msg']}", style="bold red"))
+    else:
+        console.print(Text(f"error: {err}", style="bold red"))
+
+
+def tables_table(report: ValidationReport) -> Table:
+    """Return a table of each table's row count and the date range of its timestamp columns."""
+    table = Table(title="tables", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("column")
+    table.add_column("from")
+    table.add_column("to")
+    for name, summary in report.tables.items():
+        ranges = list(summary.time_ranges.items()) or [("", (None, None))]
+        for i, (column, (lo, hi)) in enumerate(ranges):
+            table.add_row(
+                name if i == 0 else "",
+                f"{summary.rows:,}" if i == 0 else "",
+                column,
+                _day(lo),
+                _day(hi),
+            )
+    return table
+
+
+def print_problems(console: Console, problems: Sequence[Problem]) -> None:
+    """Print each problem: where, rule, row count, example ids, offending values and fix."""
+    for p in problems:
+        line = Text()
+        line.append(f"{p.severity}: ", style="bold red" if p.severity == "error" else "yellow")
+        line.append(f"{p.where}: ", style="bold")
+        line.append(p.rule)
+        if p.n_rows:
+            line.append(f" - {p.n_rows:,} row{'s' if p.n_rows != 1 else ''}")
+        if p.examples:
+            line.append(f", e.g. {', '.join(p.examples)}")
+        console.print(line)
+        if p.bad_values:
+            console.print(Text(f"    values: {', '.join(repr(v) for v in p.bad_values)}"))
+        if p.fix:
+            console.print(Text(f"    fix: {p.fix}", style="dim"))
+
+
+def _day(value: pd.Timestamp | None) -> str:
+    return "" if value is None else f"{value:%Y-%m-%d}"
+
+
+def main() -> None:
+    """Run the command line; a user error ends with a readable message and exit code 2."""
+    try:
+        app()
+    except USER_ERRORS as err:
+        print_error(err)
+        raise SystemExit(EXIT_BAD_INPUT) from None

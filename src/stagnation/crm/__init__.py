@@ -1,0 +1,31 @@
+"""CRM extracts: the six contract tables, loading, saving and validation."""
+
+from stagnation.crm._io import load_crm, save_crm
+from stagnation.crm._tables import (
+    CRM,
+    EVENT_TABLES,
+    REQUIRED_TABLES,
+    TABLES,
+    Column,
+    Table,
+    conform,
+    to_naive_utc,
+)
+from stagnation.crm._validate import CRMValidationError, Problem, ValidationReport, validate_extract
+
+__all__ = [
+    "CRM",
+    "EVENT_TABLES",
+    "REQUIRED_TABLES",
+    "TABLES",
+    "CRMValidationError",
+    "Column",
+    "Problem",
+    "Table",
+    "ValidationReport",
+    "conform",
+    "load_crm",
+    "save_crm",
+    "to_naive_utc",
+    "validate_extract",
+]

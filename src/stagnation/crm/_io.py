@@ -1,0 +1,219 @@
+"""Load a CRM extract folder into a :class:`CRM`, and save one, Parquet or CSV."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from stagnation.crm._read import FORMATS, read_folder
+from stagnation.crm._report import CRMValidationError, ValidationReport
+from stagnation.crm._tables import CRM, TABLES, conform
+from stagnation.crm._validate import check_frames
+
+logger = logging.getLogger(__name__)
+
+_Unit = Literal["D", "s", "ms", "us", "ns"]
+_NS_PER: dict[_Unit, int] = {"D": 86_400_000_000_000, "s": 10**9, "ms": 10**6, "us": 10**3}
+
+
+def load_crm(path: str | os.PathLike[str], *, validate: bool = True) -> CRM:
+    """Read an extract folder (one ``<table>.parquet`` or ``<table>.csv`` per table).
+
+    Parameters
+    ----------
+    path
+        The extract folder. Ids are read as text, timestamps as naive UTC, columns the contract
+        does not know are dropped, and optional columns the files lack are added empty.
+    validate
+        Check the extract against the data contract first (see :func:`validate_extract`).
+        Warnings are logged (logger ``stagnation.crm._io``) and do not stop loading.
+
+    Returns
+    -------
+    CRM
+        Every table the folder has, in the contract dtypes.
+
+    Raises
+    ------
+    CRMValidationError
+        When ``validate`` is true and the extract breaks the contract, or when a table file
+        cannot be read; ``err.report`` lists every problem.
+    FileNotFoundError, NotADirectoryError
+        When ``path`` is not an existing folder.
+    ValueError
+        When ``validate`` is false and a value cannot be converted or ``customers`` is missing.
+
+    Examples
+    --------
+    >>> crm = load_crm("data/extract")  # doctest: +SKIP
+    >>> crm.customers.dtypes["customer_id"]  # doctest: +SKIP
+    <StringDtype(na_value=<NA>)>
+    """
+    frames, problems = read_folder(path)
+    if validate:
+        report, frames = check_frames(frames, problems)
+        if not report.ok:
+            raise CRMValidationError(report)
+        for warning in report.warnings:
+            logger.warning("%s: %s", path, warning)
+    elif problems:
+        raise CRMValidationError(ValidationReport.from_problems(problems))
+    return CRM.from_frames(**frames)
+
+
+def save_crm(
+    crm: CRM,
+    path: str | os.PathLike[str],
+    *,
+    format: Literal["parquet", "csv"] = "parquet",
+) -> Path:
+    """Write every table of ``crm`` to the folder ``path`` as ``<table>.<format>``.
+
+    Each file is first written under a temporary name in the same folder and renamed into place
+    only once every table is written, so a failure leaves no half-written file. Afterwards the
+    folder holds exactly this extract: contract-table files of the other format, or of tables
+    ``crm`` lacks, are removed (other files are left alone).
+
+    Parameters
+    ----------
+    crm
+        The extract; each table is conformed to the contract columns and dtypes first.
+    path
+        The folder, created if needed.
+    format
+        ``"parquet"`` (zstd-compressed; the same data always gives the same bytes) or
+        ``"csv"`` (UTF-8 with a header row; ISO 8601 timestamps; missing values empty).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = {folder / f"{name}.{format}": conform(name, frame) for name, frame in crm.tables()}
+    with _staged(list(targets)) as temps:
+        for frame, temp in zip(targets.values(), temps, strict=True):
+            _WRITERS[format](frame, temp)
+    for name in TABLES:
+        for fmt in FORMATS:
+            stale = folder / f"{name}.{fmt}"
+            if stale not in targets and stale.is_file():
+                stale.unlink()
+    return folder
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write one DataFrame to ``path``, Parquet or CSV by its suffix, without a half-written file.
+
+    Any columns are accepted (not only contract tables), the index is not written. Parquet and
+    CSV are written as :func:`save_crm` writes them.
+    """
+    file = Path(path)
+    format = file.suffix.removeprefix(".")
+    if format not in _WRITERS:
+        raise ValueError(f"cannot write {file.name}: the name must end in .parquet or .csv")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with _staged([file]) as (temp,):
+        _WRITERS[format](frame, temp)
+    return file
+
+
+@contextlib.contextmanager
+def _staged(targets: list[Path]) -> Iterator[list[Path]]:
+    """Yield temporary paths next to ``targets``; on success rename each onto its target.
+
+    If the block fails, every temporary file is removed and no target is touched.
+    """
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            os.close(handle)
+            temps.append(Path(name))
+        yield temps
+    except BaseException:
+        for temp in temps:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        raise
+    mode = _new_file_mode()
+    for temp, target in zip(temps, targets, strict=True):
+        os.chmod(temp, mode)  # mkstemp makes 0600; a written table is an ordinary file
+        os.replace(temp, target)
+
+
+def _new_file_mode() -> int:
+    """Return the permissions a newly created file gets under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _arrow_table(frame: pd.DataFrame) -> pyarrow.Table:
+    # No pandas metadata: the file is plain Parquet, the same for the same data.
+    table = pyarrow.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    for i, field in enumerate(table.schema):
+        if pyarrow.types.is_dictionary(field.type):  # categoricals are written as plain values
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
+
+
+def _write_parquet(frame: pd.DataFrame, file: Path) -> None:
+    # Microseconds unless the data has finer times: Spark and most readers refuse nanoseconds.
+    nanos = any(
+        _finest_unit(frame[name]) == "ns"
+        for name in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[name])
+    )
+    pq.write_table(
+        _arrow_table(frame),
+        file,
+        compression="zstd",
+        coerce_timestamps=None if nanos else "us",
+        allow_truncated_timestamps=False,
+    )
+
+
+def _write_csv(frame: pd.DataFrame, file: Path) -> None:
+    table = _arrow_table(frame)
+    for i, name in enumerate(table.column_names):
+        if pd.api.types.is_datetime64_dtype(frame[name]):
+            table = table.set_column(i, name, _iso_8601(frame[name]))
+    pacsv.write_csv(table, file)
+
+
+def _iso_8601(values: pd.Series) -> pyarrow.Array:
+    """Return timestamps as ISO 8601 text, as short as the data allows, missing as null."""
+    stamps: npt.NDArray[np.datetime64] = values.to_numpy(dtype="datetime64[ns]")
+    text = np.datetime_as_string(stamps, unit=_finest_unit(values))
+    return pyarrow.array(text, type=pyarrow.string(), mask=np.isnat(stamps))
+
+
+def _finest_unit(values: pd.Series) -> _Unit:
+    """Return the coarsest unit that still holds every timestamp exactly ("D" for dates)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    stamps = values.to_numpy(dtype="datetime64[ns]")
+    ticks = stamps[~np.isnat(stamps)].view("int64")
+    return next((u for u, n in _NS_PER.items() if not np.any(ticks % n)), "ns")
+
+
+_WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+    "parquet": _write_parquet,
+    "csv": _write_csv,
+}
