@@ -1,6 +1,7 @@
-"""CRM extracts: the six contract tables, loading, saving and validation."""
+"""CRM extracts: the six contract tables, loading, saving, validation and the sample simulator."""
 
 from stagnation.crm._io import load_crm, save_crm
+from stagnation.crm._simulate import SimConfig, Simulation, simulate, write_sample
 from stagnation.crm._tables import (
     CRM,
     EVENT_TABLES,
@@ -21,11 +22,15 @@ __all__ = [
     "CRMValidationError",
     "Column",
     "Problem",
+    "SimConfig",
+    "Simulation",
     "Table",
     "ValidationReport",
     "conform",
     "load_crm",
     "save_crm",
+    "simulate",
     "to_naive_utc",
     "validate_extract",
+    "write_sample",
 ]
