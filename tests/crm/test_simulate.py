@@ -249,9 +249,11 @@ def test_weekly_rhythm_and_online_growth(sim: Simulation) -> None:
     assert crm.activities is not None and crm.orders is not None
     per_weekday = crm.activities["occurred_at"].dt.day_of_week.value_counts()
     assert per_weekday[[5, 6]].mean() < 0.3 * per_weekday[[0, 1, 2, 3, 4]].mean()
-    online = crm.orders.groupby(crm.orders["ordered_at"].dt.year)["channel"].apply(
+    window = crm.orders.loc[crm.orders["ordered_at"] >= pd.Timestamp(sim.config.start)]
+    online = window.groupby(window["ordered_at"].dt.year)["channel"].apply(
         lambda s: (s == "online").mean()
     )
+    assert len(online) == 3 and online.iloc[0] > 0
     assert online.iloc[-1] > 3 * online.iloc[0]
 
 

@@ -81,7 +81,6 @@ class Market:
         in_pool = rng.random(n_init) < 0.08
         created = -rng.integers(30, 1800, n_init)
         self.exists[c] = True
-        self.created[c] = created
         self.source[c] = rng.choice(3, size=n_init, p=[0.6, 0.25, 0.15])
         self.region[c] = np.where(
             rng.random(n_init) < 0.8, self.team.team_region[self.team.team[owner]], self.region[c]
@@ -95,6 +94,8 @@ class Market:
         )
         self.last_eff[c[~conv]] = NEVER
         self.last_order[c] = np.where(conv, self.last_eff[c] - rng.integers(0, 30, n_init), NEVER)
+        created = np.where(conv, np.minimum(created, self.last_order[c] - 30), created)
+        self.created[c] = created
         self.last_touch[c] = np.where(
             conv,
             np.maximum(self.last_eff[c], -rng.integers(0, 200, n_init)),
@@ -113,6 +114,41 @@ class Market:
         self.released[c[in_pool]] = pool_since[in_pool]
         self.prev_owner[c[in_pool]] = owner[in_pool]
         self.log.ownership(c[in_pool], pool_since[in_pool], np.full(in_pool.sum(), -1), "released")
+        until = np.where(in_pool, pool_since, np.iinfo(np.int32).max)
+        self._import_history(c[conv], owner[conv], since[conv], until[conv], created[conv])
+
+    def _import_history(
+        self,
+        c: np.ndarray,
+        owner: np.ndarray,
+        since: np.ndarray,
+        until: np.ndarray,
+        created: np.ndarray,
+    ) -> None:
+        """Write up to a year of orders before the window for the buyers already on the books.
+
+        The CRM starts with the order history the company imported, so a buyer's status is right
+        from day one (without it, every early farming touch would look like hunting). An order
+        is credited to the owner of the day, none while the customer sat in the pool.
+        """
+        rng = self.rng
+        last = self.last_order[c]
+        first = np.maximum(created, -365)
+        span = np.maximum(last - first, 0)
+        earlier = rng.poisson(self.lam[c] * span * 0.8)
+        cust = np.concatenate([c, np.repeat(c, earlier)])
+        day = np.concatenate(
+            [
+                last,
+                np.repeat(first, earlier) + (rng.random(earlier.sum()) * np.repeat(span, earlier)),
+            ]
+        ).astype(np.int32)
+        row = np.concatenate([np.arange(len(c)), np.repeat(np.arange(len(c)), earlier)])
+        held = (day >= since[row]) & (day < until[row])
+        who = np.where(held, owner[row], -1).astype(np.int32)
+        amount = self.size[cust] * rng.lognormal(0.0, 0.5, len(cust))
+        self.log.orders(cust, who, day, amount, np.zeros(len(cust), dtype=bool))
+        self.team.earn(day[held], who[held], amount[held])
 
     def _new_slots(self, k: int) -> np.ndarray:
         k = min(k, self.cfg.customers - self.next_slot)

@@ -136,7 +136,12 @@ class EventLog:
             self._extend(self.own, c=c, r=r, d=d, why=OWNERSHIP_REASONS.index(reason))
 
     def orders(
-        self, c: np.ndarray, r: np.ndarray, d: int, amount: np.ndarray, online: np.ndarray
+        self,
+        c: np.ndarray,
+        r: np.ndarray,
+        d: int | np.ndarray,
+        amount: np.ndarray,
+        online: np.ndarray,
     ) -> None:
         if len(c):
             self._extend(self.ord, c=c, r=r, d=d, a=amount, o=online)

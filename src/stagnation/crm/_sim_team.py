@@ -58,7 +58,8 @@ class Team:
         amount_mean = cfg.order_amount_median * np.exp(0.5 * 1.0**2 + 0.5 * 0.5**2)
         scale = cfg.quota_active_customers * per_month * amount_mean
         self.quota = scale * rng.lognormal(0, 0.1, n)
-        self.revenue = np.zeros((n_days, n))  # revenue of each rep's own customers, per day
+        # revenue of each rep's own customers per day, from BOOK_WINDOW_DAYS before the window
+        self.revenue = np.zeros((BOOK_WINDOW_DAYS + n_days, n))
         self.book_revenue = np.zeros(n)  # over the last BOOK_WINDOW_DAYS
 
         self.mode = np.full(n, HUNTER, dtype=np.int8)
@@ -106,10 +107,15 @@ class Team:
         """Return which reps work on day ``d``."""
         return (self.hired <= d) & (d < self.left)
 
-    def earn(self, d: int, reps: np.ndarray, amount: np.ndarray) -> None:
-        """Credit order revenue on day ``d`` to the reps who own the ordering customers."""
-        np.add.at(self.revenue[d], reps, amount)
-        self.book_revenue += np.bincount(reps, weights=amount, minlength=self.cfg.reps)
+    def earn(self, d: int | np.ndarray, reps: np.ndarray, amount: np.ndarray) -> None:
+        """Credit order revenue on day(s) ``d`` to the reps who own the ordering customers.
+
+        Days before the window count only from ``BOOK_WINDOW_DAYS`` before it.
+        """
+        days = np.broadcast_to(d, reps.shape)
+        keep = days >= -BOOK_WINDOW_DAYS
+        np.add.at(self.revenue, (days[keep] + BOOK_WINDOW_DAYS, reps[keep]), amount[keep])
+        self.book_revenue += np.bincount(reps[keep], weights=amount[keep], minlength=self.cfg.reps)
 
     def leavers(self, d: int) -> np.ndarray:
         """Draw who leaves on day ``d`` (attrition, and culling of juniors without a book)."""
@@ -126,8 +132,7 @@ class Team:
         """Move every rep's state machine one day on and set today's hunting intent."""
         cfg, rng, n = self.cfg, self.rng, self.cfg.reps
         emp = self.employed(d)
-        if d >= BOOK_WINDOW_DAYS:
-            self.book_revenue -= self.revenue[d - BOOK_WINDOW_DAYS]
+        self.book_revenue -= self.revenue[d]  # the day BOOK_WINDOW_DAYS ago drops out
         coverage = self.book_revenue / (3.0 * self.quota)
         tenure_y = (d - self.hired) / 365.0
         progress = (d - self.mode_start) / np.maximum(self.mode_len, 1)
