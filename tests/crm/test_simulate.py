@@ -209,12 +209,18 @@ def test_releases_obey_the_pool_rule(sim: Simulation) -> None:
     lapse = (release_day - last_order["ordered_at"].dt.normalize()).dt.days
     never_ordered = last_order["ordered_at"].isna()
     no_followup = quiet.isna() | (quiet >= rule.release_after_days_without_followup)
+    # how long the releasing owner had held the customer
+    rows = own.sort_values(["customer_id", "valid_from"], kind="stable")
+    gained = rows.groupby("customer_id")["valid_from"].shift(1)
+    held_since = gained[rows["reason"] == "released"].reindex(keys.index)
+    held = pd.Series(release_day - held_since.dt.normalize().to_numpy()).dt.days
     assert rule.exempt_won and rule.release_after_days_without_order is not None
-    # a prospect goes after N days without follow-up or too long without a deal (not checked
-    # here: it needs the holding time); a past buyer only after a year without an order
+    # a past buyer goes only after a year without an order; a prospect after N days without a
+    # follow-up, or when held too long without a deal
     assert (lapse[~never_ordered] >= rule.release_after_days_without_order).all()
-    assert no_followup[never_ordered].mean() > 0.3  # both prospect rules are at work
-    assert (~no_followup[never_ordered]).any()
+    no_deal = held >= rule.release_after_days_without_deal
+    assert (no_followup | no_deal)[never_ordered].all()
+    assert no_followup[never_ordered].any() and (~no_followup & no_deal)[never_ordered].any()
     assert (~never_ordered).sum() > 50
 
 

@@ -50,7 +50,7 @@ class SimConfig(BaseModel):
     # --- the team -------------------------------------------------------------------------
     veteran_share: float = Field(0.45, ge=0, le=1, description="reps already employed at start")
     team_size: int = Field(8, ge=2)
-    outbound_per_day: float = Field(22.0, gt=0, description="mean outbound activities a workday")
+    outbound_per_day: float = Field(32.0, gt=0, description="mean outbound activities a workday")
     attrition_per_year: float = Field(0.12, ge=0, description="base yearly leaving hazard")
     culling_per_year: float = Field(
         1.0, ge=0, description="extra leaving hazard of reps 5-18 months in with an empty book"

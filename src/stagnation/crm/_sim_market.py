@@ -215,7 +215,7 @@ class Market:
                 # a rep with few prospects or dormant customers hunts elsewhere
                 0.5 * np.minimum(counts[:, PROSPECT] / 20.0, 1.0),
                 0.25 * np.minimum(counts[:, DORMANT] / 10.0, 1.0),
-                np.full(n_r, 0.12 * (len(pool_idx) > 0)),
+                np.full(n_r, 0.02 * (len(pool_idx) > 0)),  # browsing the pool: a small habit
             ]
         )
         empty = p.sum(axis=1) == 0
@@ -230,7 +230,7 @@ class Market:
         self._found(d, alloc[:, 0], source=0)
 
         # touches within each rep's book, one weighted draw per activity
-        gamma = 0.3 + 1.2 * self.team.followerness
+        gamma = 0.3 + 0.6 * self.team.followerness
         weight = np.ones(cfg.customers)
         act = owned & (status == ACTIVE)
         weight[act] = self.size[act] ** gamma[self.owner[act]]
@@ -241,6 +241,10 @@ class Market:
         n_per = np.concatenate([alloc[:, 1], alloc[:, 2], n_farm])
         n_per = np.where(counts.T[[PROSPECT, DORMANT, ACTIVE]].ravel() > 0, n_per, 0)
         targets, group = _pick(rng, key, weight, groups, n_per)
+        # a rep touches a customer at most once a day: a draw on the same one again is a
+        # touch that does not happen (a rep with a tiny book simply works less)
+        targets = np.unique(targets)  # a customer belongs to one rep and one group a day
+        group = key[targets]
         actor = (group // 3).astype(np.int32)
         kind = np.where(group % 3 == ACTIVE, FARM, HUNT).astype(np.int8)
         self.log.activities(targets, actor, d, kind)
