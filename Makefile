@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export MPLBACKEND := Agg
 
-.PHONY: install demo test lint typecheck pytest sample benchmark clean
+.PHONY: install demo test lint typecheck pytest sample benchmark benchmark-features clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ sample: $(STAMP)
 ## Time the large simulated company (1,000 reps, 100,000 customers).
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/simulate_large.py
+
+## Time features and snapshots at 1M, 3M and 10M activities.
+benchmark-features: $(STAMP)
+	$(BIN)/python benchmarks/features_scaling.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -26,10 +26,13 @@ from stagnation.crm import (
     Problem,
     SimConfig,
     ValidationReport,
+    load_crm,
     simulate,
     validate_extract,
     write_sample,
+    write_table,
 )
+from stagnation.snapshots import features_at
 
 #: Exit code for bad input or bad arguments (as click uses for usage errors).
 EXIT_BAD_INPUT = 2
@@ -143,6 +146,56 @@ def sample(
     for name, frame in sim.truth.items():
         table.add_row(f"truth/{name}", f"{len(frame):,}")
     out.print(table)
+
+
+class Entity(StrEnum):
+    """Which entities to compute features for."""
+
+    rep = "rep"
+    customer = "customer"
+
+
+@app.command()
+def features(
+    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    entity: Annotated[Entity, typer.Option(help="rep: eligible reps; customer: dormant ones.")],
+    as_of: Annotated[
+        str, typer.Option("--as-of", help="Moment of the prediction; events before it count.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
+    dormant_days: Annotated[
+        int, typer.Option(help="Days without an order after which a buyer is dormant.")
+    ] = 90,
+) -> None:
+    """Write one row of features per eligible rep or dormant customer at --as-of."""
+    began = time.perf_counter()
+    with user_errors():
+        at = parse_moment(as_of, "--as-of")
+        crm = load_crm(data_dir)
+        table = features_at(crm, entity.value, at, dormant_days=dormant_days)
+        write_table(table, out)
+    elapsed = time.perf_counter() - began
+    n_features = table.shape[1] - 2
+    Console(soft_wrap=True).print(
+        Text(
+            f"{out}: {len(table):,} {entity.value}s x {n_features} features at "
+            f"{at:%Y-%m-%d %H:%M:%S} ({elapsed:.1f} s)",
+            style="bold green",
+        )
+    )
+
+
+def parse_moment(text: str, option: str) -> pd.Timestamp:
+    """Parse an ISO 8601 date or date-time given on the command line (naive UTC)."""
+    try:
+        moment = pd.Timestamp(text)
+    except ValueError as err:
+        raise ValueError(f"{option}: {text!r} is not an ISO 8601 date or date-time") from err
+    if moment is pd.NaT:
+        raise ValueError(f"{option}: a moment is required")
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert("UTC").tz_localize(None)
+    return moment
 
 
 # --- shared printing and error handling ------------------------------------------------------

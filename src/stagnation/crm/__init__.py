@@ -1,6 +1,6 @@
 """CRM extracts: the six contract tables, loading, saving, validation and the sample simulator."""
 
-from stagnation.crm._io import load_crm, save_crm
+from stagnation.crm._io import load_crm, save_crm, write_table
 from stagnation.crm._simulate import SimConfig, Simulation, simulate, write_sample
 from stagnation.crm._tables import (
     CRM,
@@ -12,6 +12,7 @@ from stagnation.crm._tables import (
     conform,
     to_naive_utc,
 )
+from stagnation.crm._truth import customer_state_truth, slide_truth
 from stagnation.crm._validate import CRMValidationError, Problem, ValidationReport, validate_extract
 
 __all__ = [
@@ -27,10 +28,13 @@ __all__ = [
     "Table",
     "ValidationReport",
     "conform",
+    "customer_state_truth",
     "load_crm",
     "save_crm",
     "simulate",
+    "slide_truth",
     "to_naive_utc",
     "validate_extract",
     "write_sample",
+    "write_table",
 ]

@@ -1,0 +1,158 @@
+"""Customer order features: recency, frequency, monetary value, rhythm and past dormant spells.
+
+Everything is read from ``FeatureContext.orders_by_customer`` with ``end = as_of``: an order
+exactly at ``as_of`` is not seen. Inter-order gaps are computed once per order (days since the
+same customer's previous order) and summed with running totals, so the gap statistics before any
+``as_of`` are differences of two running sums, vectorised over all queries.
+
+A gap longer than ``dormant_days`` is a dormant spell that ended in a revival (the customer came
+back and ordered), the history the recycling model learns "comes back" from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stagnation.features._context import FeatureContext
+from stagnation.features._customer_queries import (
+    Queries,
+    days_since_row,
+    last_flagged,
+    latest_flagged,
+    previous_gap_days,
+    ratio,
+)
+from stagnation.features._windows import EventIndex, FeatureDef
+
+#: Trailing windows, in days, of the order counts and values.
+ORDER_WINDOWS = (90, 180, 365)
+
+ORDER_FEATURES: tuple[FeatureDef, ...] = (
+    FeatureDef("days_since_last_order", "days since the customer's last order", "days"),
+    FeatureDef("days_since_first_order", "days since the customer's first order", "days"),
+    *(
+        FeatureDef(f"orders_{w}d", f"orders placed in the last {w} days", "count")
+        for w in ORDER_WINDOWS
+    ),
+    FeatureDef("orders_lifetime", "orders placed before as_of", "count"),
+    *(
+        FeatureDef(f"order_value_{w}d", f"total order amount of the last {w} days", "money")
+        for w in ORDER_WINDOWS
+    ),
+    FeatureDef(
+        "order_value_prior_365d", "total order amount from 730 to 365 days before as_of", "money"
+    ),
+    FeatureDef("order_value_lifetime", "total order amount before as_of", "money"),
+    FeatureDef("average_order_value", "mean amount of the orders before as_of", "money"),
+    FeatureDef("order_gap_mean_days", "mean days between consecutive orders", "days"),
+    FeatureDef(
+        "order_gap_std_days", "standard deviation of the days between consecutive orders", "days"
+    ),
+    FeatureDef("order_gap_cv", "spread of the gaps between orders relative to their mean", "ratio"),
+    FeatureDef("last_order_gap_days", "days between the last two orders", "days"),
+    FeatureDef("longest_order_gap_days", "longest gap between two consecutive orders", "days"),
+    FeatureDef(
+        "overdue_ratio",
+        "days since the last order divided by the customer's mean gap between orders",
+        "ratio",
+    ),
+    FeatureDef(
+        "recency_vs_longest_gap",
+        "days since the last order divided by the longest gap between orders so far",
+        "ratio",
+    ),
+    FeatureDef(
+        "revived_dormant_spells",
+        "past gaps between orders longer than the dormancy threshold (spells that ended in an "
+        "order)",
+        "count",
+    ),
+    FeatureDef(
+        "days_since_last_revival",
+        "days since the customer last ordered after a gap longer than the dormancy threshold",
+        "days",
+    ),
+    FeatureDef("online_order_share", "share of the orders placed online", "share"),
+)
+
+
+def order_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
+    """Compute :data:`ORDER_FEATURES` for sorted queries.
+
+    Parameters
+    ----------
+    ctx
+        The indexed extract.
+    q
+        Sorted (customer code, ``as_of``) queries.
+
+    Returns
+    -------
+    dict
+        Feature name to a float array aligned with ``q``; all NaN without an ``orders`` table.
+    """
+    idx = ctx.orders_by_customer
+    if idx is None:
+        return {d.name: q.nan() for d in ORDER_FEATURES}
+    c, at = q.customer, q.at
+    out: dict[str, np.ndarray] = {}
+
+    last = idx.last(c, at)
+    n = idx.count_before(c, at).astype(float)
+    out["days_since_last_order"] = days_since_row(idx, last, at)
+    out["days_since_first_order"] = days_since_row(idx, idx.first(c, at), at)
+    for w in ORDER_WINDOWS:
+        out[f"orders_{w}d"] = idx.count(c, q.since(w), at).astype(float)
+    out["orders_lifetime"] = n
+    for w in ORDER_WINDOWS:
+        out[f"order_value_{w}d"] = idx.total("amount", c, q.since(w), at)
+    out["order_value_prior_365d"] = idx.total("amount", c, q.since(730), q.since(365))
+    value = idx.total("amount", c, q.lifetime(), at)
+    out["order_value_lifetime"] = value
+    out["average_order_value"] = ratio(value, n)
+
+    out.update(_gap_features(ctx, idx, q, last, n, out["days_since_last_order"]))
+
+    online = ctx.crm.orders is not None and ctx.crm.orders["channel"].notna().any()
+    out["online_order_share"] = (
+        ratio(idx.total("online", c, q.lifetime(), at), n) if online else q.nan()
+    )
+    return {d.name: out[d.name] for d in ORDER_FEATURES}
+
+
+def _gap_features(
+    ctx: FeatureContext,
+    idx: EventIndex,
+    q: Queries,
+    last: np.ndarray,
+    n: np.ndarray,
+    recency: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Compute the inter-order gap statistics and the dormant-spell history."""
+    c, at = q.customer, q.at
+    gap = previous_gap_days(idx)
+    n_gaps = np.maximum(n - 1, 0)
+    mean = ratio(idx.total_before(EventIndex.prefix(gap), c, at), n_gaps)
+    mean_sq = ratio(idx.total_before(EventIndex.prefix(gap**2), c, at), n_gaps)
+    std = np.sqrt(np.clip(mean_sq - mean**2, 0.0, None))
+    std = np.where(n_gaps >= 2, std, np.nan)  # one gap has no spread
+    # the gap ending at the last order before as_of, and the longest gap up to it
+    longest_so_far = pd.Series(gap).groupby(idx.entity).cummax().to_numpy(dtype=float)
+    # row -1 (no order before as_of) reads the appended NaN; a first order's gap is NaN too
+    last_gap = np.append(gap, np.nan)[last]
+    longest = np.append(longest_so_far, np.nan)[last]
+
+    long_gap = np.nan_to_num(gap, nan=0.0) > ctx.dormant_days
+    revival = last_flagged(idx, latest_flagged(idx, long_gap), c, at)
+    return {
+        "order_gap_mean_days": mean,
+        "order_gap_std_days": std,
+        "order_gap_cv": ratio(std, mean),
+        "last_order_gap_days": last_gap,
+        "longest_order_gap_days": longest,
+        "overdue_ratio": ratio(recency, mean),
+        "recency_vs_longest_gap": ratio(recency, longest),
+        "revived_dormant_spells": idx.total_before(EventIndex.prefix(long_gap), c, at),
+        "days_since_last_revival": days_since_row(idx, revival, at),
+    }

@@ -1,0 +1,142 @@
+"""Customer ownership features and the current owner's own signals.
+
+Ownership history comes from ``FeatureContext.ownership_by_customer`` (each row: from
+``valid_from`` on, the customer belongs to ``rep``, or sits in the pool when ``rep`` is -1).
+The owner at ``as_of`` is :meth:`FeatureContext.owner_at` (the ownership table, else the rep of
+the latest activity or credited order). The owner's signals say whether the rep holding the
+customer is drifting into order-follower mode: its hunting share (hunting activities over all
+its activities, as the rep family's ``hunting_share``) over 90 and 365 days, its recent
+workload, whether it still works here, its tenure and how many customers it holds. Every
+owner signal is NaN when nobody owns the customer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stagnation.features._context import REASONS, FeatureContext
+from stagnation.features._customer_queries import (
+    BEGINNING,
+    Queries,
+    days_since_row,
+    last_flagged,
+    latest_flagged,
+    ratio,
+)
+from stagnation.features._windows import EventIndex, FeatureDef, days_between, to_ns
+
+OWNERSHIP_FEATURES: tuple[FeatureDef, ...] = (
+    FeatureDef(
+        "owner_changes_lifetime",
+        "times the customer passed to another rep or to the pool before as_of",
+        "count",
+    ),
+    FeatureDef(
+        "owner_changes_365d",
+        "times the customer passed to another rep or to the pool in the last 365 days",
+        "count",
+    ),
+    FeatureDef("times_released", "times the customer was released to the pool", "count"),
+    FeatureDef("times_claimed", "times a rep claimed the customer from the pool", "count"),
+    FeatureDef("in_pool", "1 if the customer sits in the shared pool at as_of", "flag"),
+    FeatureDef(
+        "days_since_owner_change",
+        "days since the customer passed to its current owner (or into the pool)",
+        "days",
+    ),
+)
+
+OWNER_FEATURES: tuple[FeatureDef, ...] = (
+    FeatureDef("has_owner", "1 if a rep owns the customer at as_of", "flag"),
+    FeatureDef(
+        "owner_hunting_share_90d",
+        "owner's hunting activities over all its activities, last 90 days",
+        "share",
+    ),
+    FeatureDef(
+        "owner_hunting_share_365d",
+        "owner's hunting activities over all its activities, last 365 days",
+        "share",
+    ),
+    FeatureDef(
+        "owner_hunting_share_ratio",
+        "owner's 90-day hunting share divided by its 365-day hunting share",
+        "ratio",
+    ),
+    FeatureDef("owner_activities_90d", "activities the owner logged in the last 90 days", "count"),
+    FeatureDef("owner_employed", "1 if the owner has not left the company before as_of", "flag"),
+    FeatureDef("owner_tenure_days", "days since the owner was hired", "days"),
+    FeatureDef("owner_book_size", "customers the owner holds at as_of", "count"),
+)
+
+
+def ownership_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
+    """Compute :data:`OWNERSHIP_FEATURES` for sorted queries (all NaN without ownership)."""
+    idx = ctx.ownership_by_customer
+    if idx is None:
+        return {d.name: q.nan() for d in OWNERSHIP_FEATURES}
+    c, at = q.customer, q.at
+    rep = idx.column("rep")
+    reason = idx.column("reason")
+    first = np.arange(len(idx)) == idx.start[idx.entity]
+    changed = np.zeros(len(idx), dtype=bool)
+    changed[1:] = rep[1:] != rep[:-1]
+    changed &= ~first  # a customer's first row gives it an owner; it changes nothing
+    changes = EventIndex.prefix(changed)
+    last = idx.last(c, at)
+    holder_since = last_flagged(idx, latest_flagged(idx, changed | first), c, at)
+    year_ago = idx.position(c, q.since(365))
+    return {
+        "owner_changes_lifetime": idx.total_before(changes, c, at),
+        "owner_changes_365d": changes[idx.position(c, at)] - changes[year_ago],
+        "times_released": idx.total_before(
+            EventIndex.prefix(reason == REASONS.index("released")), c, at
+        ),
+        "times_claimed": idx.total_before(
+            EventIndex.prefix(reason == REASONS.index("claimed")), c, at
+        ),
+        "in_pool": np.where(last >= 0, idx.value_at("rep", last, fill=0) < 0, np.nan),
+        "days_since_owner_change": days_since_row(idx, holder_since, at),
+    }
+
+
+def owner_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
+    """Compute :data:`OWNER_FEATURES` of each customer's owner at ``as_of``.
+
+    The owner's rep-level queries run sorted by (owner, ``as_of``) and are put back in query
+    order.
+    """
+    owner = ctx.owner_at(q.customer, q.at)
+    has = owner >= 0
+    out = {d.name: q.nan() for d in OWNER_FEATURES}
+    out["has_owner"] = has.astype(float)
+    order = np.lexsort((q.at, owner))
+    order = order[has[order]]  # owned queries, sorted by (owner, as_of)
+    r, at = owner[order], q.at[order]
+
+    acts = ctx.activities_by_rep
+    if acts is not None:
+        share = {}
+        for w in (90, 365):
+            start = to_ns(at) - np.timedelta64(w, "D")
+            share[w] = ratio(acts.total("hunting", r, start, at), acts.count(r, start, at))
+        out["owner_hunting_share_90d"][order] = share[90]
+        out["owner_hunting_share_365d"][order] = share[365]
+        out["owner_hunting_share_ratio"][order] = ratio(share[90], share[365])
+        start = to_ns(at) - np.timedelta64(90, "D")
+        out["owner_activities_90d"][order] = acts.count(r, start, at)
+
+    reps = ctx.crm.reps
+    if reps is not None:
+        left = to_ns(reps["left_at"])[r]
+        gone = ~np.isnat(left) & (left < to_ns(at))  # an attribute: left strictly before as_of
+        out["owner_employed"][order] = (~gone).astype(float)
+        out["owner_tenure_days"][order] = days_between(at, to_ns(reps["hired_at"])[r])
+
+    held = ctx.ownership_by_rep
+    if held is not None:
+        begin = np.full(len(r), BEGINNING)
+        gained = held.total("gained", r, begin, at)
+        lost = held.total("lost", r, begin, at)
+        out["owner_book_size"][order] = gained - lost
+    return out

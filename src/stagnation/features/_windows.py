@@ -1,0 +1,235 @@
+"""Point-in-time window queries over event tables, linear in the number of events.
+
+The point-in-time rule is written here once: an event belongs to "before ``at``" only when its
+timestamp is strictly earlier than ``at`` (CONTRACT.md section 2). Every feature of every entity
+is built from the queries of :class:`EventIndex`, so no feature can see an event at or after its
+``as_of``.
+
+An :class:`EventIndex` sorts one event table by (entity, time) once. A query "events of entity
+``e`` in ``[start, end)``" is then two binary searches, and a windowed sum is a difference of
+prefix sums, so a grid of many ``as_of`` dates costs one sort of the events plus a search per
+(entity, as_of, window): it grows with the number of events, not with events x snapshots.
+
+The index works on any subset of entities that includes all of their events, so the same code
+runs per partition (for example per hash of ``customer_id``) under a distributed engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Trailing windows, in days, of the windowed features.
+WINDOWS = (30, 90, 180, 365)
+NAT = np.datetime64("NaT", "ns")
+
+
+def to_ns(values: pd.Series | pd.Index | np.ndarray | pd.Timestamp) -> np.ndarray:
+    """Return timestamps as ``datetime64[ns]`` numpy values (NaT kept)."""
+    if isinstance(values, pd.Timestamp):
+        return np.asarray(values.as_unit("ns").to_datetime64())
+    if isinstance(values, pd.Series | pd.Index):
+        return values.to_numpy(dtype="datetime64[ns]")
+    return np.asarray(values, dtype="datetime64[ns]")
+
+
+class EventIndex:
+    """Events of one kind, sorted by (entity, time), answering point-in-time window queries.
+
+    Parameters
+    ----------
+    entity
+        Integer code of each event's entity, in ``[0, n_entities)``; events with a negative code
+        (an entity outside the universe) are dropped.
+    time
+        Each event's timestamp (``datetime64[ns]``; NaT events are dropped).
+    n_entities
+        Size of the entity universe.
+    values
+        Numeric columns to sum over windows or read at the last event (aligned with ``entity``).
+
+    Notes
+    -----
+    All query methods take equal-length arrays: ``entity`` codes and timestamps, one query per
+    position, and answer without a Python loop.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2024-01-01", "2024-01-10", "2024-02-01"]).to_numpy()
+    >>> idx = EventIndex(np.array([0, 0, 1]), t, 2, {"amount": np.array([5.0, 7.0, 1.0])})
+    >>> at = to_ns(pd.Timestamp("2024-01-10"))
+    >>> idx.count(np.array([0]), at - np.timedelta64(30, "D"), at).tolist()  # 01-10 not seen
+    [1]
+    >>> idx.total("amount", np.array([0]), at - np.timedelta64(30, "D"), at + 1).tolist()
+    [12.0]
+    """
+
+    def __init__(
+        self,
+        entity: np.ndarray,
+        time: np.ndarray | pd.Series,
+        n_entities: int,
+        values: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        entity = np.asarray(entity, dtype=np.int64)
+        t = to_ns(time)
+        keep = (entity >= 0) & ~np.isnat(t)
+        entity, t = entity[keep], t[keep].view(np.int64)
+        # exact ranks of the timestamps make one monotone int64 key per (entity, time); two
+        # argsorts (np.unique takes a hashing path that is ~100x slower on 10M values)
+        by_time = np.argsort(t, kind="stable")
+        sorted_t = t[by_time]
+        new = np.empty(len(t), dtype=bool)
+        new[:1] = True
+        np.not_equal(sorted_t[1:], sorted_t[:-1], out=new[1:])
+        self._unique_times = sorted_t[new]
+        rank = np.empty(len(t), dtype=np.int64)
+        rank[by_time] = np.cumsum(new) - 1
+        self._stride = len(self._unique_times) + 1
+        key = entity * self._stride + rank
+        order = np.argsort(key, kind="stable")
+        self.n_entities = n_entities
+        self.entity = entity[order]
+        self.time = t[order]
+        self._key = key[order]
+        self.start = np.searchsorted(self.entity, np.arange(n_entities + 1))
+        rows = np.flatnonzero(keep)[order]  # original row of each sorted event: one gather
+        self._values = {k: np.asarray(v)[rows] for k, v in (values or {}).items()}
+        self._prefix: dict[str, np.ndarray] = {}  # prefix sums, built on first use
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        entity_column: str,
+        time_column: str,
+        entities: pd.Index,
+        values: Iterable[str] = (),
+        derived: Mapping[str, np.ndarray] | None = None,
+    ) -> EventIndex:
+        """Index ``frame``'s rows by ``entity_column`` (coded against ``entities``) and time.
+
+        ``values`` names columns of ``frame`` to carry; ``derived`` adds aligned arrays.
+        """
+        codes = entities.get_indexer(pd.Index(frame[entity_column]))
+        carried = {name: frame[name].to_numpy() for name in values}
+        carried.update(derived or {})
+        return cls(codes, to_ns(frame[time_column]), len(entities), carried)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def position(self, entity: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Return, per query, the index of the entity's first event at or after ``at``.
+
+        Events strictly before ``at`` are exactly those in ``[start[entity], position)``.
+        """
+        at_i8 = to_ns(at).view(np.int64)
+        rank = np.searchsorted(self._unique_times, at_i8, side="left")
+        return np.searchsorted(self._key, np.asarray(entity) * self._stride + rank, side="left")
+
+    def count(self, entity: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Return the number of the entity's events in ``[start, end)``."""
+        return self.position(entity, end) - self.position(entity, start)
+
+    def count_before(self, entity: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Return the number of the entity's events strictly before ``at``."""
+        return self.position(entity, at) - self.start[entity]
+
+    def total(
+        self, column: str, entity: np.ndarray, start: np.ndarray, end: np.ndarray
+    ) -> np.ndarray:
+        """Return the sum of ``column`` over the entity's events in ``[start, end)``."""
+        return self.total_of(self._prefix_sum(column), entity, start, end)
+
+    def _prefix_sum(self, column: str) -> np.ndarray:
+        if column not in self._prefix:
+            self._prefix[column] = self.prefix(self._values[column])
+        return self._prefix[column]
+
+    def column(self, name: str) -> np.ndarray:
+        """Return the carried column ``name`` for every event, in index (entity, time) order."""
+        return self._values[name]
+
+    @staticmethod
+    def prefix(values: np.ndarray) -> np.ndarray:
+        """Return the running sum of per-event ``values`` (NaN as 0) with a leading 0.
+
+        Pass it to :meth:`total_of` / :meth:`total_before` to sum any derived per-event
+        quantity over windows, exactly as :meth:`total` does for a carried column.
+        """
+        return np.concatenate([[0.0], np.cumsum(np.nan_to_num(values, nan=0.0), dtype=np.float64)])
+
+    def total_of(
+        self, prefix: np.ndarray, entity: np.ndarray, start: np.ndarray, end: np.ndarray
+    ) -> np.ndarray:
+        """Return the sum of a per-event quantity (as :meth:`prefix`) over ``[start, end)``."""
+        return prefix[self.position(entity, end)] - prefix[self.position(entity, start)]
+
+    def total_before(self, prefix: np.ndarray, entity: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Return the sum of a per-event quantity (as :meth:`prefix`) strictly before ``at``."""
+        return prefix[self.position(entity, at)] - prefix[self.start[entity]]
+
+    def last(self, entity: np.ndarray, before: np.ndarray, k: int = 1) -> np.ndarray:
+        """Return the row index of the entity's ``k``-th last event before ``before`` (or -1)."""
+        pos = self.position(entity, before) - k
+        return np.where(pos >= self.start[entity], pos, -1)
+
+    def first(self, entity: np.ndarray, before: np.ndarray) -> np.ndarray:
+        """Return the row index of the entity's first event, if it is before ``before`` (or -1)."""
+        first = self.start[entity]
+        return np.where(first < self.position(entity, before), first, -1)
+
+    def time_at(self, row: np.ndarray) -> np.ndarray:
+        """Return the timestamps of rows (as from :meth:`last`); NaT where ``row`` is -1."""
+        out = np.full(len(row), NAT)
+        ok = row >= 0
+        out[ok] = self.time[row[ok]].view("datetime64[ns]")
+        return out
+
+    def value_at(self, column: str, row: np.ndarray, fill: object = np.nan) -> np.ndarray:
+        """Return ``column`` at rows (as from :meth:`last`); ``fill`` where ``row`` is -1."""
+        values = self._values[column]
+        ok = row >= 0
+        out = np.empty(len(row), dtype=values.dtype if values.dtype.kind in "OUSb" else float)
+        if values.dtype == bool:
+            out[:] = bool(fill) if fill is not np.nan else False
+        else:
+            out[:] = fill
+        out[ok] = values[row[ok]]
+        return out
+
+
+def days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """Return ``later - earlier`` in days (float; NaN where either is NaT)."""
+    delta = (to_ns(later) - to_ns(earlier)).astype("timedelta64[ns]")
+    out = delta.astype(np.int64) / 86_400e9
+    return np.where(np.isnat(delta), np.nan, out)
+
+
+def window_start(at: np.ndarray, days: int) -> np.ndarray:
+    """Return ``at - days`` for an array of timestamps."""
+    return to_ns(at) - np.timedelta64(days, "D")
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """A feature's name and its one-line description in plain words.
+
+    ``description`` says what the value is (it is shown in docs and model cards); ``unit`` is one
+    of ``days``, ``count``, ``money``, ``share``, ``ratio``, ``flag``, ``years`` or ``category``.
+    """
+
+    name: str
+    description: str
+    unit: str
+
+
+def describe(defs: Iterable[FeatureDef]) -> pd.DataFrame:
+    """Return feature definitions as a table: name, description, unit."""
+    return pd.DataFrame(
+        [(d.name, d.description, d.unit) for d in defs], columns=["name", "description", "unit"]
+    )
