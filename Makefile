@@ -19,12 +19,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Simulate a company, validate it, and validate the bundled sample.
+## Simulate a company and validate it; validate the bundled sample and train both models on it
+## into the local MLflow registry (./mlflow.db, artifacts in ./mlruns: `mlflow ui` shows them).
 demo: $(STAMP)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/stagnation sample "$$tmp/company" --seed 11 && \
 	$(BIN)/stagnation validate "$$tmp/company" && \
-	$(BIN)/stagnation validate data/sample
+	$(BIN)/stagnation validate data/sample && \
+	$(BIN)/stagnation train data/sample
 
 ## Lint, type-check and run the whole test suite (slow tests included).
 test: lint typecheck pytest

@@ -12,15 +12,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from stagnation.crm import (
-    SimConfig,
     customer_state_truth,
     load_crm,
-    simulate,
     slide_truth,
-    write_sample,
 )
 from stagnation.features import FeatureContext
 from stagnation.labels import (
@@ -29,16 +24,19 @@ from stagnation.labels import (
     rep_passivity_labels,
 )
 from stagnation.snapshots import as_of_grid
+from stagnation.workflow import read_truth
 
-
-def read_truth(folder: Path) -> dict[str, pd.DataFrame]:
-    """Read the truth tables written next to a simulated extract."""
-    return {p.stem: pd.read_parquet(p) for p in (folder / "truth").glob("*.parquet")}
+try:
+    from benchmarks._companies import default_companies
+except ModuleNotFoundError:  # run as a script: python benchmarks/label_agreement.py
+    from _companies import default_companies  # type: ignore[no-redef]
 
 
 def agreement(folder: Path) -> dict[str, float]:
     """Return the agreement figures of one simulated extract."""
     crm, truth = load_crm(folder), read_truth(folder)
+    if truth is None:
+        raise SystemExit(f"{folder}: no truth/ folder; agreement needs a simulated extract")
     ctx = FeatureContext.build(crm)
     horizon = RepPassivitySettings().horizon_days
     reps = rep_passivity_labels(ctx, as_of_grid(crm, horizon_days=horizon))
@@ -63,11 +61,7 @@ def main() -> None:
     parser.add_argument("folders", nargs="*", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folders = args.folders
-        if not folders:
-            held_out = Path(tmp) / "seed-11"
-            write_sample(simulate(SimConfig(seed=11)), held_out)
-            folders = [Path("data/sample"), held_out]
+        folders = args.folders or default_companies(Path(tmp))
         for folder in folders:
             print(f"{folder}:")
             for key, value in agreement(folder).items():

@@ -185,6 +185,148 @@ def features(
     )
 
 
+class ModelChoice(StrEnum):
+    """Which model(s) to train."""
+
+    rep_passivity = "rep-passivity"
+    customer_recycling = "customer-recycling"
+    all = "all"
+
+
+#: Holdout metrics shown after training, with their column headers.
+HEADLINE = {
+    "roc_auc": "AUC",
+    "pr_auc": "PR AUC",
+    "lift_at_10": "lift@10",
+    "brier": "Brier",
+    "truth_roc_auc": "truth AUC",
+}  # ECE, log loss and precision@k are in MLflow and the model card
+
+
+@app.command()
+def train(
+    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    model: Annotated[ModelChoice, typer.Option(help="Model to train.")] = ModelChoice.all,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Training cutoff (default: the end of the data)."),
+    ] = None,
+    horizon_days: Annotated[
+        int | None, typer.Option(help="Label horizon (default 90 reps, 180 customers).")
+    ] = None,
+    dormant_days: Annotated[
+        int | None, typer.Option(help="Days without an order that make a buyer dormant (90).")
+    ] = None,
+) -> None:
+    """Train, evaluate against the baselines, log to MLflow and register a new version."""
+    import logging
+
+    from stagnation.tracking import git_commit, log_training
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # the summary below says what matters
+    from stagnation.workflow import MODEL_NAMES, read_truth, train_model
+
+    out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
+    with user_errors():
+        cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
+        crm = load_crm(data_dir)
+        truth = read_truth(data_dir)
+    names = [n for n in MODEL_NAMES if model in (ModelChoice.all, n)]
+    trained = 0
+    for name in names:
+        began = time.perf_counter()
+        with err.status(f"{name}: starting") as status, user_errors():
+
+            def step(message: str, name: str = name) -> None:
+                status.update(f"{name}: {message}")
+
+            try:
+                result = train_model(
+                    crm,
+                    name,
+                    as_of=cutoff,
+                    horizon_days=horizon_days,
+                    dormant_days=dormant_days,
+                    truth=truth,
+                    progress=step,
+                )
+            except ValueError as refusal:
+                if model != ModelChoice.all or name != "rep-passivity":
+                    raise
+                err.print(Text(f"{name}: skipped: {refusal}", style="yellow"))
+                continue
+            status.update(f"{name}: logging to MLflow")
+            info = log_training(result, source_commit=git_commit())
+        trained += 1
+        out.print(
+            Text(
+                f"{info.name} version {info.version} ({', '.join(info.aliases)}) "
+                f"trained in {time.perf_counter() - began:.0f} s",
+                style="bold green",
+            )
+        )
+        out.print(holdout_table(result.metrics, name))
+    if trained == 0:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def holdout_table(metrics: pd.DataFrame, name: str) -> Table:
+    """Return the holdout metrics of the model and every baseline, side by side."""
+    hold = metrics[metrics["split"] == "holdout"]
+    wide = hold.pivot_table(index="model", columns="metric", values="value", aggfunc="first")
+    columns = [m for m in HEADLINE if m in wide.columns]
+    order = ["lightgbm", *sorted(m for m in wide.index if m != "lightgbm")]
+    table = Table(title=f"{name}: holdout", title_justify="left")
+    table.add_column("model", no_wrap=True)
+    for column in columns:
+        table.add_column(HEADLINE[column], justify="right")
+    for model in order:
+        if model in wide.index:
+            values = wide.loc[model, columns]
+            table.add_row(model, *(f"{v:.3f}" if pd.notna(v) else "" for v in values))
+    return table
+
+
+@app.command()
+def promote(
+    model: Annotated[str, typer.Option(help="rep-passivity, customer-recycling, or a name.")],
+    force: Annotated[bool, typer.Option(help="Promote even if the challenger is worse.")] = False,
+) -> None:
+    """Make the challenger champion if it is at least as good on the same latest holdout."""
+    from stagnation.tracking import promote as promote_version
+
+    with user_errors():
+        result = promote_version(model, force=force)
+    out = Console(soft_wrap=True)
+    if not result.comparison.empty:
+        table = Table(
+            title=f"{result.name}: champion v{result.champion} vs challenger "
+            f"v{result.challenger} on {result.rows:,} holdout rows",
+            title_justify="left",
+        )
+        table.add_column("metric")
+        for column in result.comparison.columns:
+            table.add_column(str(column), justify="right")
+        for metric, row in result.comparison.iterrows():
+            table.add_row(str(metric), *(f"{v:.3f}" for v in row))
+        out.print(table)
+    out.print(Text(result.message, style="bold green" if result.promoted else "yellow"))
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option(help="rep-passivity, customer-recycling, or a name.")],
+    out: Annotated[Path, typer.Option(help="Folder to write, e.g. models/NAME.")],
+    alias: Annotated[str, typer.Option(help="Registry alias to export.")] = "champion",
+) -> None:
+    """Write a registered version as a self-contained MLflow model folder."""
+    from stagnation.tracking import export as export_version
+
+    with user_errors():
+        folder = export_version(model, alias=alias, out=out)
+    Console(soft_wrap=True).print(Text(f"{folder}: {model}@{alias} exported", style="bold green"))
+
+
 def parse_moment(text: str, option: str) -> pd.Timestamp:
     """Parse an ISO 8601 date or date-time given on the command line (naive UTC)."""
     try:

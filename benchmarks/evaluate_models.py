@@ -1,0 +1,134 @@
+"""Measure both models against their baselines on the sample and on a held-out company.
+
+Run with ``python benchmarks/evaluate_models.py [DATA_DIR ...]`` (default: the bundled sample
+and a company simulated with seed 11, which no modelling choice was tuned on). For each company
+and target: ROC AUC and top-10 % lift of LightGBM and of every baseline per fold and on the
+holdout, with the positives of each split; PR AUC, Brier score, ECE and the AUC against the
+simulator's truth on the holdout; whether LightGBM beats every baseline everywhere, and the
+smallest margins; training time per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from stagnation.crm import load_crm
+from stagnation.features import FeatureContext
+from stagnation.snapshots import customer_snapshots, rep_snapshots
+from stagnation.training import TrainingResult, train
+from stagnation.workflow import read_truth
+
+try:
+    from benchmarks._companies import default_companies
+except ModuleNotFoundError:  # run as a script: python benchmarks/evaluate_models.py
+    from _companies import default_companies  # type: ignore[no-redef]
+
+
+TARGETS = {"rep-passivity": rep_snapshots, "customer-recycling": customer_snapshots}
+MODEL = "lightgbm"
+
+
+def evaluate(folder: Path) -> dict[str, tuple[TrainingResult, float]]:
+    """Train both models on one extract; return each result with its training seconds."""
+    ctx = FeatureContext.build(load_crm(folder))
+    truth = read_truth(folder)
+    out = {}
+    for name, build in TARGETS.items():
+        snapshots = build(ctx)
+        started = time.perf_counter()
+        result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+        out[name] = (result, time.perf_counter() - started)
+    return out
+
+
+def comparison(result: TrainingResult) -> pd.DataFrame:
+    """Return, per split, the positives and each model's ROC AUC and lift@10."""
+    m = result.metrics
+    wide = m[m["metric"].isin(["roc_auc", "lift_at_10"])].pivot_table(
+        index="split", columns=["metric", "model"], values="value", dropna=False
+    )
+    positives = m[(m["model"] == MODEL) & (m["metric"] == "positives")].set_index("split")
+    rows = m[(m["model"] == MODEL) & (m["metric"] == "n")].set_index("split")
+    wide[("rows", "")] = rows["value"].astype(int)
+    wide[("positives", "")] = positives["value"].astype(int)
+    return wide
+
+
+def margins(result: TrainingResult) -> pd.DataFrame:
+    """Return LightGBM minus the best baseline, per split, in ROC AUC and lift@10."""
+    m = result.metrics
+    out = {}
+    for metric in ("roc_auc", "lift_at_10"):
+        table = m[m["metric"] == metric].pivot_table(index="split", columns="model", values="value")
+        best = table.drop(columns=MODEL).max(axis=1)
+        winner = table.drop(columns=MODEL).idxmax(axis=1)
+        out[f"{metric} margin"] = table[MODEL] - best
+        out[f"{metric} best baseline"] = winner
+    return pd.DataFrame(out)
+
+
+def holdout_table(result: TrainingResult) -> pd.DataFrame:
+    """Return the holdout's probability and truth metrics of every model."""
+    m = result.metrics
+    keep = ["roc_auc", "pr_auc", "lift_at_10", "brier", "ece", "truth_roc_auc"]
+    rows = m[(m["split"] == "holdout") & m["metric"].isin(keep)]
+    return rows.pivot_table(index="model", columns="metric", values="value")[
+        [k for k in keep if k in set(rows["metric"])]
+    ]
+
+
+def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None:
+    """Print the tables of one company."""
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 30)
+    for name, (result, seconds) in results.items():
+        print(f"\n=== {label}: {name} (trained in {seconds:.1f} s) ===")
+        print(comparison(result).round(3).to_string())
+        diff = margins(result)
+        print("\nLightGBM minus the best baseline:")
+        print(diff.round(3).to_string())
+        beats = bool(
+            ((diff["roc_auc margin"] > 0) & (diff["lift_at_10 margin"] > 0)).all()
+            and not diff[["roc_auc margin", "lift_at_10 margin"]].isna().any().any()
+        )
+        smallest = diff[["roc_auc margin", "lift_at_10 margin"]].min()
+        print(
+            f"beats every baseline on every fold and the holdout (ROC AUC and lift@10): "
+            f"{'YES' if beats else 'NO'}; smallest margins: ROC AUC {smallest.iloc[0]:+.3f}, "
+            f"lift@10 {smallest.iloc[1]:+.3f}"
+        )
+        print("\nholdout:")
+        print(holdout_table(result).round(3).to_string())
+        facts = result.settings["splits"]
+        print(
+            "\nfit / calibration positives per split: "
+            + ", ".join(
+                f"{k} {v['fit_positives']}/{v['calibration_positives']}" for k, v in facts.items()
+            )
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("folders", nargs="*", type=Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = args.folders or default_companies(Path(tmp))
+        for folder in folders:
+            started = time.perf_counter()
+            results = evaluate(folder)
+            total = time.perf_counter() - started
+            report(str(folder) if folder.name != "seed-11" else "seed 11 (held out)", results)
+            train_s = sum(seconds for _, seconds in results.values())
+            print(
+                f"\n{folder}: snapshots + training {total:.1f} s, of which training {train_s:.1f} s"
+            )
+
+
+if __name__ == "__main__":
+    main()

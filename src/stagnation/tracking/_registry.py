@@ -1,0 +1,283 @@
+"""Registry workflow after training: compare challenger with champion, promote, export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import mlflow
+import mlflow.artifacts
+import mlflow.pyfunc
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from stagnation.training import classification_metrics
+
+from ._log import CHALLENGER, CHAMPION, HOLDOUT_ARTIFACT
+from ._pyfunc import model_features, to_model_input
+from ._uri import client, registered_name, resolve_tracking_uri, using
+
+#: Metric deciding a promotion: the challenger needs at least the champion's value.
+PRIMARY_METRIC = "roc_auc"
+#: Metrics compared by :func:`promote`, as :func:`stagnation.training.classification_metrics`.
+COMPARED = ("roc_auc", "pr_auc", "lift_at_10", "brier")
+#: File an export writes beside the MLflow model files, naming what it holds.
+EXPORT_MARKER = "stagnation_export.json"
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """What :func:`promote` compared and decided.
+
+    Attributes
+    ----------
+    name
+        Registered model name.
+    champion
+        Version that was ``champion`` before the call (``None`` if there was none).
+    challenger
+        Version aliased ``challenger`` (``None`` if there is none).
+    promoted
+        Whether ``champion`` now points to the challenger's version.
+    forced
+        Whether ``force`` was asked for and needed.
+    message
+        One readable sentence: what was decided and why.
+    comparison
+        Metrics (rows: ``roc_auc``, ``pr_auc``, ``lift_at_10``, ``brier``) of ``champion`` and
+        ``challenger`` (columns) on the challenger's holdout, plus ``difference``
+        (challenger - champion); empty when nothing was compared.
+    rows
+        Holdout rows both versions were scored on.
+    """
+
+    name: str
+    champion: str | None
+    challenger: str | None
+    promoted: bool
+    forced: bool
+    message: str
+    comparison: pd.DataFrame
+    rows: int = 0
+
+
+def _version_by_alias(mlflow_client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    aliases = mlflow_client.get_registered_model(name).aliases
+    if alias not in aliases:
+        return None
+    return mlflow_client.get_model_version(name, str(aliases[alias]))
+
+
+def _registered(mlflow_client: MlflowClient, name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is registered and has versions."""
+    try:
+        mlflow_client.get_registered_model(name)
+    except MlflowException as error:
+        raise ValueError(
+            f"no registered model {name!r} in this tracking store; train it first "
+            "(stagnation train) or check MLFLOW_TRACKING_URI"
+        ) from error
+    if not mlflow_client.search_model_versions(f"name = '{name}'", max_results=1):
+        raise ValueError(f"registered model {name!r} has no versions; train it first")
+
+
+def _holdout(mlflow_client: MlflowClient, version: ModelVersion, tracking_uri: str) -> pd.DataFrame:
+    if not version.run_id:
+        raise ValueError(f"version {version.version} of {version.name} has no run to read from")
+    with tempfile.TemporaryDirectory(prefix="stagnation-holdout-") as tmp:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=version.run_id,
+            artifact_path=HOLDOUT_ARTIFACT,
+            dst_path=tmp,
+            tracking_uri=tracking_uri,
+        )
+        return pd.read_parquet(path)
+
+
+def _score(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    features = model_features(model)
+    missing = [c for c in features if c not in holdout.columns]
+    if missing:
+        raise ValueError(
+            f"version {version} of {name} needs the columns {missing}, which the challenger's "
+            "holdout lacks; the two versions cannot be compared (use force to promote anyway)"
+        )
+    scores = model.predict(to_model_input(holdout, features))
+    return np.asarray(scores["score"], dtype=float)
+
+
+def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) -> PromotionResult:
+    """Move alias ``champion`` to the ``challenger`` version when it is at least as good.
+
+    Both versions re-score the challenger's holdout snapshots (the newest label-complete data,
+    logged with the challenger's run). The rule: promote when the challenger's ROC AUC on those
+    rows is greater than or equal to the champion's (ties promote: the newer model wins); refuse
+    when it is lower or either AUC is undefined (a single-class holdout). ``force`` promotes
+    regardless. With no champion yet, the challenger is promoted without comparison; with no
+    challenger, or the same version under both aliases, nothing changes.
+
+    Parameters
+    ----------
+    name
+        Registered model name, or its short form (``customer-recycling``).
+    force
+        Promote even when the challenger is worse or cannot be compared.
+    tracking_uri
+        Tracking/registry URI; resolved as in :func:`resolve_tracking_uri`.
+
+    Returns
+    -------
+    PromotionResult
+        Both versions' metrics side by side and the decision.
+
+    Raises
+    ------
+    ValueError
+        When the model is not registered, has no versions, or the versions cannot be compared
+        (different feature columns) and ``force`` is not set.
+    """
+    name = registered_name(name)
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow_client = client(uri)
+    _registered(mlflow_client, name)
+    champion = _version_by_alias(mlflow_client, name, CHAMPION)
+    challenger = _version_by_alias(mlflow_client, name, CHALLENGER)
+    old = str(champion.version) if champion else None
+    if challenger is None:
+        message = f"{name} has no '{CHALLENGER}' version: nothing to promote"
+        return PromotionResult(name, old, None, False, False, message, pd.DataFrame())
+    new = str(challenger.version)
+    if champion is None or str(champion.version) == new:
+        if champion is None:
+            mlflow_client.set_registered_model_alias(name, CHAMPION, new)
+            message = f"{name} had no champion: version {new} is now '{CHAMPION}'"
+        else:
+            message = f"version {new} of {name} is already both champion and challenger"
+        return PromotionResult(name, old, new, champion is None, False, message, pd.DataFrame())
+    holdout = _holdout(mlflow_client, challenger, uri)
+    label = holdout["label"].to_numpy(dtype=float)
+    try:
+        with using(uri):
+            scores = {
+                CHAMPION: _score(name, str(champion.version), holdout),
+                CHALLENGER: _score(name, new, holdout),
+            }
+    except ValueError:
+        if not force:
+            raise
+        mlflow_client.set_registered_model_alias(name, CHAMPION, new)
+        message = f"forced: version {new} of {name} is now '{CHAMPION}' without comparison"
+        return PromotionResult(name, old, new, True, True, message, pd.DataFrame(), len(holdout))
+    metrics = {}
+    for key, score in scores.items():
+        computed = classification_metrics(label, score)
+        metrics[key] = {m: float(computed[m]) for m in COMPARED}
+    comparison = pd.DataFrame(metrics)
+    comparison["difference"] = comparison[CHALLENGER] - comparison[CHAMPION]
+    comparison.index.name = "metric"
+    primary = {k: v[PRIMARY_METRIC] for k, v in metrics.items()}
+    ours, theirs = primary[CHALLENGER], primary[CHAMPION]
+    better = bool(np.isfinite(ours) and np.isfinite(theirs) and ours >= theirs)
+    verdict = (
+        f"challenger v{new} {PRIMARY_METRIC} {ours:.4f} vs champion v{old} {theirs:.4f} "
+        f"on {len(holdout)} holdout rows"
+    )
+    if better or force:
+        mlflow_client.set_registered_model_alias(name, CHAMPION, new)
+        how = "promoted" if better else "forced promotion despite a lower score"
+        message = f"{how}: {verdict}; version {new} is now '{CHAMPION}'"
+    else:
+        message = f"not promoted: {verdict}; '{CHAMPION}' stays on version {old}"
+    mlflow_client.set_model_version_tag(name, new, "promotion", message[:5000])
+    return PromotionResult(
+        name, old, new, better or force, force and not better, message, comparison, len(holdout)
+    )
+
+
+def _is_previous_export(folder: Path) -> bool:
+    return (folder / EXPORT_MARKER).is_file() and (folder / "MLmodel").is_file()
+
+
+def export(name: str, *, alias: str = CHAMPION, out: Path, tracking_uri: str | None = None) -> Path:
+    """Write the version under ``alias`` as a self-contained MLflow model folder.
+
+    The folder holds the MLflow model files (``MLmodel``, the pickled model, ``code/`` with the
+    ``stagnation`` package, requirements, signature and input example) and
+    ``stagnation_export.json`` naming the model, version, alias and run. It is written to a
+    temporary sibling folder and renamed into place, so ``out`` is never half-written. An
+    existing ``out`` is replaced only when empty or itself an export (it holds
+    ``stagnation_export.json``); anything else is refused.
+
+    Parameters
+    ----------
+    name
+        Registered model name, or its short form (``customer-recycling``).
+    alias
+        Which version to export.
+    out
+        Destination folder.
+    tracking_uri
+        Tracking/registry URI; resolved as in :func:`resolve_tracking_uri`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``, which ``mlflow.pyfunc.load_model`` and :func:`load_model` accept.
+
+    Raises
+    ------
+    ValueError
+        When the model or alias is unknown, or ``out`` exists and is not an export.
+    """
+    name = registered_name(name)
+    out = Path(out)
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow_client = client(uri)
+    _registered(mlflow_client, name)
+    version = _version_by_alias(mlflow_client, name, alias)
+    if version is None:
+        raise ValueError(f"{name} has no version aliased {alias!r}")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_previous_export(out))):
+        raise ValueError(
+            f"{out} exists and is not a previous model export; choose another --out or remove it"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        model_dir = staging / "model"
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version.version}",
+            dst_path=str(model_dir),
+            tracking_uri=uri,
+            registry_uri=uri,
+        )
+        if not (model_dir / "MLmodel").is_file():
+            raise ValueError(f"version {version.version} of {name} has no MLmodel file")
+        marker = {
+            "registered_model": name,
+            "version": str(version.version),
+            "alias": alias,
+            "run_id": version.run_id,
+            "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (model_dir / EXPORT_MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+        previous = staging / "previous"
+        if out.exists():
+            out.rename(previous)
+        try:
+            model_dir.rename(out)
+        except OSError:
+            if previous.exists():
+                previous.rename(out)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out

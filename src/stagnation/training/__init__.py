@@ -1,0 +1,37 @@
+"""Training: estimators, temporal splits with a gap, calibration, metrics and baselines.
+
+Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` that
+``stagnation.tracking`` logs and registers.
+"""
+
+from stagnation.training._baselines import RuleScore, baselines, classic_logistic
+from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
+from stagnation.training._metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    precision_at,
+)
+from stagnation.training._result import ENTITY_ID, REGISTERED_NAMES, ModelName, TrainingResult
+from stagnation.training._split import SplitWindow, TemporalSplit
+from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, train
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "ENTITY_ID",
+    "REGISTERED_NAMES",
+    "LightGBMRisk",
+    "LightGBMValue",
+    "ModelName",
+    "RuleScore",
+    "SplitWindow",
+    "TemporalSplit",
+    "TrainingResult",
+    "baselines",
+    "calibrate",
+    "classic_logistic",
+    "classification_metrics",
+    "expected_calibration_error",
+    "feature_columns",
+    "precision_at",
+    "train",
+]

@@ -1,0 +1,82 @@
+"""What training hands to tracking and scoring: one trained, evaluated model.
+
+``training`` builds a :class:`TrainingResult`; ``tracking`` logs it to MLflow, registers it and
+exports it; ``scoring`` loads it back. Nothing here imports MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+ModelName = Literal["rep-passivity", "customer-recycling"]
+#: Registered model name in MLflow of each model.
+REGISTERED_NAMES: dict[str, str] = {
+    "rep-passivity": "stagnation-rep-passivity",
+    "customer-recycling": "stagnation-customer-recycling",
+}
+#: Id column of each model's entity.
+ENTITY_ID: dict[str, str] = {"rep-passivity": "rep_id", "customer-recycling": "customer_id"}
+
+
+@dataclass
+class TrainingResult:
+    """A trained model, how it was trained, and how it did against the baselines.
+
+    Attributes
+    ----------
+    name
+        ``rep-passivity`` or ``customer-recycling``.
+    model
+        The fitted, calibrated classifier (scikit-learn API): ``predict_proba(X)[:, 1]`` is the
+        calibrated probability; ``X`` holds exactly :attr:`feature_names` (numeric columns and
+        pandas categoricals; no ids, no ``as_of``).
+    feature_names
+        The model's input columns, in order.
+    value_model
+        For ``customer-recycling``: a fitted regressor whose ``predict(X)`` is the expected order
+        value within the horizon of a customer that does reactivate; ``None`` for reps.
+    settings
+        Everything needed to reproduce and to score consistently: the label settings (horizon,
+        dormancy, ...), the training cutoff, the as_of grid, data date range and row counts.
+    metrics
+        Long table with columns ``model`` (``lightgbm`` or a baseline's name), ``split``
+        (``fold_1`` ... ``fold_k``, ``holdout``), ``metric`` (``roc_auc``, ``pr_auc``, ``brier``,
+        ``log_loss``, ``precision_at_5``, ``lift_at_5``, ... ``ece``, ``truth_roc_auc`` on
+        simulated data) and ``value``.
+    holdout
+        The holdout snapshots: entity id, ``as_of``, the feature columns and ``label`` (and
+        ``value`` for customers): what :func:`promote` re-scores both versions on.
+    holdout_scores
+        One column per model and baseline (``lightgbm``, baseline names): their scores on
+        :attr:`holdout`, row-aligned.
+    feature_importance
+        Gain importance of each feature (LightGBM), indexed by feature name.
+    contributions
+        LightGBM's per-row feature contributions (SHAP values) on a sample of holdout rows:
+        rows x features (without the bias column).
+    """
+
+    name: ModelName
+    model: Any
+    feature_names: list[str]
+    value_model: Any | None
+    settings: dict[str, Any]
+    metrics: pd.DataFrame
+    holdout: pd.DataFrame
+    holdout_scores: pd.DataFrame
+    feature_importance: pd.Series
+    contributions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def registered_name(self) -> str:
+        """Return the MLflow registered model name."""
+        return REGISTERED_NAMES[self.name]
+
+    def headline(self) -> dict[str, float]:
+        """Return the holdout metrics of the model itself, as ``{metric: value}``."""
+        m = self.metrics
+        rows = m[(m["model"] == "lightgbm") & (m["split"] == "holdout")]
+        return dict(zip(rows["metric"], rows["value"].astype(float), strict=True))

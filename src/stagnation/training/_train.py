@@ -1,0 +1,346 @@
+"""Train one model with temporal validation, calibrate it, and measure it against baselines.
+
+The procedure of :func:`train`, for the snapshots of one target sorted by ``as_of``:
+
+1. :class:`TemporalSplit` with a gap equal to the label horizon: ``n_splits`` rolling-origin
+   folds, then the holdout (the latest ``holdout_months`` of ``as_of`` dates).
+2. Every split (each fold, then the holdout) runs the *same* recipe on its training rows (all
+   rows with ``as_of`` more than one horizon before the split's first validation date):
+   the latest dates (at least ``calibration_fraction`` of them, extended back until they hold
+   ``min_calibration_positives`` positives) form the **calibration slice**; the earlier rows,
+   the **fit slice**, train LightGBM (early stopping on the latest dates of the fit slice) and
+   every baseline; each is then calibrated on the calibration slice, which comes after its
+   training data in time. The calibration slice directly follows the fit slice, without a gap.
+   An early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is
+   skipped (the history is too short yet) and listed in ``settings["skipped_folds"]``; the
+   others keep their names (``fold_2``, ...). Training is refused when no fold, or the
+   holdout, can be trained.
+3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC,
+   precision and lift) are computed on each model's own uncalibrated score (calibration is
+   meant to rescale, not reorder); probability metrics (Brier, log loss, ECE) on the calibrated
+   probability. On simulated data, ``truth_roc_auc`` on the holdout compares scores with the
+   simulator's hidden truth.
+4. The model returned is the one evaluated on the holdout: fitted on the data before the
+   holdout's gap and calibrated on the latest slice of it. It is not refitted on later data,
+   so its reported holdout metrics are exactly those of the registered model.
+
+For customers, the value model (:class:`LightGBMValue`, ``log1p(value)`` of the positive rows
+of the holdout's training data; predictions are ``expm1``) gives the expected order value of a
+customer that does reactivate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stagnation.crm import customer_state_truth, slide_truth
+from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
+from stagnation.training._baselines import baselines
+from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
+from stagnation.training._metrics import classification_metrics
+from stagnation.training._result import ENTITY_ID, ModelName, TrainingResult
+from stagnation.training._split import SplitWindow, TemporalSplit
+
+#: Categorical columns each target's snapshots carry besides the numeric features.
+CATEGORICAL_FEATURES: dict[str, list[str]] = {
+    "rep-passivity": ["t_model_stage"],
+    "customer-recycling": ["industry", "region", "size", "source"],
+}
+#: Label-side columns of the snapshots: never features.
+LABEL_COLUMNS = ("label", "value", "baseline_hunting_share", "horizon_hunting_share")
+#: Refuse to fit on fewer positives than this.
+MIN_TRAIN_POSITIVES = 10
+#: Metrics computed on the uncalibrated score (the ranking); the others on probabilities.
+RANKING_METRICS = ("roc_auc", "pr_auc", "precision_at_", "lift_at_", "n", "positives")
+#: Maximum number of holdout rows whose contributions are computed.
+MAX_CONTRIBUTION_ROWS = 2000
+MODEL = "lightgbm"
+
+
+class TooFewPositives(ValueError):
+    """A split's training slice holds too few positives to fit on."""
+
+
+def feature_columns(snapshots: pd.DataFrame, name: ModelName) -> list[str]:
+    """Return the model's input columns: the target's features and categoricals, in order.
+
+    Raises
+    ------
+    ValueError
+        When the snapshots lack one of them.
+    """
+    defs = REP_FEATURES if name == "rep-passivity" else CUSTOMER_FEATURES
+    names = [f.name for f in defs] + CATEGORICAL_FEATURES[name]
+    missing = [n for n in names if n not in snapshots.columns]
+    if missing:
+        raise ValueError(
+            f"the {name} snapshots lack the feature columns {missing[:5]}"
+            f"{' ...' if len(missing) > 5 else ''}: build them with the matching snapshots "
+            "function of stagnation.snapshots"
+        )
+    return names
+
+
+def _calibration_mask(part: pd.DataFrame, fraction: float, min_positives: int) -> np.ndarray:
+    """Return the rows of the calibration slice: the latest dates of ``part`` (see module)."""
+    per_date = part.groupby("as_of")["label"].agg(["size", "sum"]).sort_index()
+    n_dates = max(1, round(fraction * len(per_date)))
+    positives = per_date["sum"].to_numpy()[::-1].cumsum()
+    enough = int(np.searchsorted(positives, min_positives) + 1)
+    n_dates = min(max(n_dates, enough), len(per_date) - 1)
+    if n_dates < 1:
+        return np.zeros(len(part), dtype=bool)
+    first = per_date.index[len(per_date) - n_dates]
+    return (part["as_of"] >= first).to_numpy()
+
+
+def _fit_split(
+    part: pd.DataFrame,
+    features: list[str],
+    name: ModelName,
+    params: dict[str, Any],
+    split: str,
+    calibration_fraction: float,
+    min_calibration_positives: int,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Fit LightGBM and the baselines on the fit slice; calibrate them on the later slice.
+
+    Returns the fitted (uncalibrated) models, their calibrated versions, and facts about the
+    slices.
+    """
+    cal = _calibration_mask(part, calibration_fraction, min_calibration_positives)
+    fit_rows, cal_rows = part[~cal], part[cal]
+    y_fit = fit_rows["label"].to_numpy(dtype=int)
+    y_cal = cal_rows["label"].to_numpy(dtype=int)
+    if y_fit.sum() < MIN_TRAIN_POSITIVES:
+        raise TooFewPositives(
+            f"{name}, {split}: only {int(y_fit.sum())} positives to train on (as_of "
+            f"{fit_rows['as_of'].min():%Y-%m-%d} to {fit_rows['as_of'].max():%Y-%m-%d}); at least "
+            f"{MIN_TRAIN_POSITIVES} are needed: use a longer extract or fewer folds"
+        )
+    if len(np.unique(y_cal)) < 2:
+        raise ValueError(
+            f"{name}, {split}: the calibration slice (as_of from "
+            f"{cal_rows['as_of'].min():%Y-%m-%d}) has a single class; use a longer extract"
+        )
+    X_fit, X_cal = fit_rows[features], cal_rows[features]
+    fitted: dict[str, Any] = {
+        MODEL: LightGBMRisk(**params).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
+    }
+    for base_name, baseline in baselines(name).items():
+        fitted[base_name] = baseline.fit(X_fit, y_fit)
+    calibrated = {key: calibrate(model, X_cal, y_cal) for key, model in fitted.items()}
+    facts = {
+        "fit_rows": len(fit_rows),
+        "fit_positives": int(y_fit.sum()),
+        "fit_as_of": [f"{fit_rows['as_of'].min():%Y-%m-%d}", f"{fit_rows['as_of'].max():%Y-%m-%d}"],
+        "calibration_rows": len(cal_rows),
+        "calibration_positives": int(y_cal.sum()),
+        "calibration_as_of": [
+            f"{cal_rows['as_of'].min():%Y-%m-%d}",
+            f"{cal_rows['as_of'].max():%Y-%m-%d}",
+        ],
+        "calibration_method": calibrated[MODEL].method,
+        "n_estimators": int(fitted[MODEL].n_estimators_),
+    }
+    return fitted, calibrated, facts
+
+
+def _score(fitted: Any, calibrated: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    raw = fitted.predict_proba(X)[:, 1]
+    return raw, calibrated.predict_proba(X)[:, 1]
+
+
+def _metric_rows(model: str, split: str, y: np.ndarray, raw: np.ndarray, prob: np.ndarray) -> list:
+    by_rank = classification_metrics(y, raw)
+    by_prob = classification_metrics(y, prob)
+    return [
+        (model, split, metric, by_rank[metric] if metric.startswith(RANKING_METRICS) else value)
+        for metric, value in by_prob.items()
+    ]
+
+
+def _truth_labels(
+    name: ModelName, truth: dict[str, pd.DataFrame], holdout: pd.DataFrame, horizon: int
+) -> np.ndarray:
+    """Return the simulator's truth per holdout row (NaN when unknown) as floats."""
+    if name == "rep-passivity":
+        return slide_truth(truth, holdout, horizon).astype(float)
+    state = customer_state_truth(truth, holdout)
+    return np.where(state.isna(), np.nan, (state == "dormant_revivable").astype(float))
+
+
+def _window_facts(window: SplitWindow, frame: pd.DataFrame, train: np.ndarray, test: np.ndarray):
+    return {
+        "train_before": f"{window.train_before:%Y-%m-%d}",
+        "validate_from": f"{window.start:%Y-%m-%d}",
+        "validate_to": f"{frame['as_of'].iloc[test].max():%Y-%m-%d}",
+        "train_rows": len(train),
+        "train_positives": int(frame["label"].iloc[train].sum()),
+        "validation_rows": len(test),
+        "validation_positives": int(frame["label"].iloc[test].sum()),
+    }
+
+
+def train(
+    snapshots: pd.DataFrame,
+    name: ModelName,
+    *,
+    settings: dict[str, Any],
+    truth: dict[str, pd.DataFrame] | None = None,
+    progress: Callable[[str], None] | None = None,
+    n_splits: int = 3,
+    step_months: int = 3,
+    holdout_months: int = 3,
+    calibration_fraction: float = 0.1,
+    min_calibration_positives: int = 5,
+    params: dict[str, Any] | None = None,
+) -> TrainingResult:
+    """Train, calibrate and evaluate one model against its baselines (see the module docstring).
+
+    Parameters
+    ----------
+    snapshots
+        From :func:`~stagnation.snapshots.rep_snapshots` (``rep-passivity``) or
+        :func:`~stagnation.snapshots.customer_snapshots` (``customer-recycling``).
+    name
+        Which model.
+    settings
+        The label settings (must hold ``horizon_days``; e.g. ``snapshots.attrs["settings"]``),
+        plus anything else to store with the model (e.g. ``cutoff``); returned enriched.
+    truth
+        The simulator's truth tables, for ``truth_roc_auc`` on the holdout.
+    progress
+        Called with a short message as each split starts.
+    n_splits, step_months, holdout_months
+        The temporal splits (:class:`TemporalSplit`); the gap is ``settings["horizon_days"]``.
+    calibration_fraction, min_calibration_positives
+        The calibration slice of every split's training data.
+    params
+        LightGBM hyperparameters overriding :class:`LightGBMRisk`'s defaults.
+
+    Raises
+    ------
+    ValueError
+        Missing columns or settings, too few ``as_of`` dates for the folds, too few positives to
+        train on, or a calibration slice with a single class.
+    """
+    started = time.perf_counter()
+    if name not in ENTITY_ID:
+        raise ValueError(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")
+    if "horizon_days" not in settings:
+        raise ValueError("settings must hold the label's horizon_days (the temporal gap)")
+    entity = ENTITY_ID[name]
+    missing = [c for c in (entity, "as_of", "label") if c not in snapshots.columns]
+    if missing:
+        raise ValueError(f"the {name} snapshots lack the columns {missing}")
+    features = feature_columns(snapshots, name)
+    horizon = int(settings["horizon_days"])
+    keep = [entity, "as_of", *features, "label"] + (["value"] if "value" in snapshots else [])
+    frame = snapshots[keep].sort_values(["as_of", entity], kind="stable").reset_index(drop=True)
+    frame["label"] = frame["label"].astype(bool)
+    splitter = TemporalSplit(
+        horizon, n_splits=n_splits, step_months=step_months, holdout_months=holdout_months
+    )
+    windows = splitter.windows(frame)
+    splits = [*splitter.split(frame), splitter.holdout_split(frame)]
+    hyper = LightGBMRisk(**(params or {})).get_params()
+
+    rows: list[tuple[str, str, str, float]] = []
+    split_facts: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for window, (train_idx, test_idx) in zip(windows, splits, strict=True):
+        if progress is not None:
+            progress(f"{name}: {window.name}")
+        part, test = frame.iloc[train_idx], frame.iloc[test_idx]
+        try:
+            fitted, calibrated, facts = _fit_split(
+                part,
+                features,
+                name,
+                hyper,
+                window.name,
+                calibration_fraction,
+                min_calibration_positives,
+            )
+        except TooFewPositives as error:
+            if window.name == "holdout" or (not split_facts and window is windows[-2]):
+                raise
+            skipped[window.name] = str(error)  # an early fold: too little history yet
+            continue
+        split_facts[window.name] = _window_facts(window, frame, train_idx, test_idx) | facts
+        y = test["label"].to_numpy(dtype=int)
+        scores = {}
+        for key in fitted:
+            raw, prob = _score(fitted[key], calibrated[key], test[features])
+            rows += _metric_rows(key, window.name, y, raw, prob)
+            scores[key] = (raw, prob)
+        if window.name == "holdout" and truth is not None:
+            true = _truth_labels(name, truth, test, horizon)
+            known = ~np.isnan(true)
+            for key, (raw, _) in scores.items():
+                auc = classification_metrics(true[known], raw[known])["roc_auc"]
+                rows.append((key, "holdout", "truth_roc_auc", auc))
+    # after the loop: fitted/calibrated/scores/test are the holdout's
+    holdout = test.reset_index(drop=True)
+    holdout_scores = pd.DataFrame({key: prob for key, (_, prob) in scores.items()})
+    booster = fitted[MODEL]
+    importance = pd.Series(booster.feature_importances_, index=features, name="gain")
+    sample = holdout.sample(n=min(MAX_CONTRIBUTION_ROWS, len(holdout)), random_state=0)
+    contributions = booster.contributions(sample.sort_index()[features])
+
+    value_model = None
+    if name == "customer-recycling" and "value" in frame:
+        part = frame.iloc[splits[-1][0]]
+        won = part[part["label"] & (part["value"] > 0)]
+        if len(won) >= MIN_TRAIN_POSITIVES:
+            value_model = LightGBMValue().fit(won[features], won["value"].to_numpy())
+
+    out_settings = dict(settings) | {
+        "model": name,
+        "entity_id": entity,
+        "features": features,
+        "categorical_features": CATEGORICAL_FEATURES[name],
+        "grid": [f"{d:%Y-%m-%d}" for d in sorted(frame["as_of"].unique())],
+        "data_start": f"{frame['as_of'].min():%Y-%m-%d}",
+        "data_end": f"{frame['as_of'].max():%Y-%m-%d}",
+        "rows": len(frame),
+        "positives": int(frame["label"].sum()),
+        "positive_rate": float(frame["label"].mean()),
+        "holdout_start": f"{holdout['as_of'].min():%Y-%m-%d}",
+        "holdout_rows": len(holdout),
+        "holdout_positives": int(holdout["label"].sum()),
+        "splits": split_facts,
+        "skipped_folds": skipped,
+        "n_splits": n_splits,
+        "step_months": step_months,
+        "holdout_months": holdout_months,
+        "gap_days": horizon,
+        "calibration_fraction": calibration_fraction,
+        "calibration_method": split_facts["holdout"]["calibration_method"],
+        "lightgbm_params": {k: v for k, v in hyper.items() if v is not None},
+        "n_estimators_fitted": int(booster.n_estimators_),
+        "scale_pos_weight_fitted": float(booster.scale_pos_weight_),
+        "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
+        "training_seconds": round(time.perf_counter() - started, 2),
+    }
+    out_settings.setdefault(
+        "cutoff", f"{frame['as_of'].max() + pd.Timedelta(days=horizon):%Y-%m-%d}"
+    )
+    return TrainingResult(
+        name=name,
+        model=calibrated[MODEL],
+        feature_names=features,
+        value_model=value_model,
+        settings=out_settings,
+        metrics=pd.DataFrame(rows, columns=["model", "split", "metric", "value"]),
+        holdout=holdout,
+        holdout_scores=holdout_scores,
+        feature_importance=importance,
+        contributions=contributions,
+    )

@@ -1,0 +1,112 @@
+"""From an extract to a trained, evaluated model: the steps ``stagnation train`` runs.
+
+Load settings, build point-in-time training snapshots up to the cutoff, train and evaluate
+against the baselines. Logging to MLflow is :mod:`stagnation.tracking`'s job; this module never
+imports MLflow, so it runs the same from a notebook, a batch script or a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stagnation.crm import CRM
+from stagnation.features import FeatureContext
+from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
+from stagnation.snapshots import customer_snapshots, data_end, rep_snapshots
+from stagnation.training import ModelName, TrainingResult, train
+
+__all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model"]
+
+MODEL_NAMES: tuple[ModelName, ...] = ("rep-passivity", "customer-recycling")
+
+
+def label_settings(
+    name: ModelName, *, horizon_days: int | None = None, dormant_days: int | None = None
+) -> RepPassivitySettings | CustomerReactivationSettings:
+    """Return the label settings of ``name``, with the contract's defaults where not given.
+
+    Defaults: rep passivity 90 days; customer recycling 180 days with dormancy at 90 days.
+    """
+    given: dict[str, int] = {}
+    if horizon_days is not None:
+        given["horizon_days"] = horizon_days
+    if dormant_days is not None:
+        given["dormant_days"] = dormant_days
+    if name == "rep-passivity":
+        return RepPassivitySettings(**given)
+    if name == "customer-recycling":
+        return CustomerReactivationSettings(**given)
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+
+
+def read_truth(data_dir: str | Path) -> dict[str, pd.DataFrame] | None:
+    """Return the simulator's truth tables next to an extract, or ``None`` for real data."""
+    folder = Path(data_dir) / "truth"
+    if not folder.is_dir():
+        return None
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    tables.update({p.stem: pd.read_csv(p, parse_dates=True) for p in sorted(folder.glob("*.csv"))})
+    return tables or None
+
+
+def train_model(
+    crm: CRM | FeatureContext,
+    name: ModelName,
+    *,
+    as_of: pd.Timestamp | str | None = None,
+    horizon_days: int | None = None,
+    dormant_days: int | None = None,
+    truth: dict[str, pd.DataFrame] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingResult:
+    """Build training snapshots from history before ``as_of`` and train model ``name``.
+
+    Parameters
+    ----------
+    crm
+        The extract (or an already built feature context with the same dormancy).
+    name
+        ``rep-passivity`` or ``customer-recycling``.
+    as_of
+        Training cutoff: nothing at or after it is seen (default: the end of the data).
+    horizon_days, dormant_days
+        Label settings (defaults per CONTRACT.md section 3); stored with the model.
+    truth
+        The simulator's truth, to report AUC against it (simulated data only).
+    progress
+        Called with a short message before each step.
+
+    Raises
+    ------
+    ValueError
+        When the extract cannot train this model (the rep model needs activities) or the
+        history before the cutoff is too short.
+    """
+    settings = label_settings(name, horizon_days=horizon_days, dormant_days=dormant_days)
+    say = progress or (lambda _message: None)
+    say("indexing the extract")
+    ctx = FeatureContext.of(crm, dormant_days=settings.dormant_days)
+    cutoff = pd.Timestamp(as_of) if as_of is not None else data_end(ctx.crm)
+    say(f"building {name} snapshots up to {cutoff:%Y-%m-%d}")
+    if isinstance(settings, RepPassivitySettings):
+        if ctx.activities_by_rep is None:
+            raise ValueError(
+                "the rep-passivity model needs the activities table (hunting and farming are read "
+                "from activity records); this extract has only "
+                + ", ".join(name for name, _ in ctx.crm.tables())
+            )
+        snapshots = rep_snapshots(ctx, settings=settings, cutoff=cutoff)
+    else:
+        snapshots = customer_snapshots(ctx, settings=settings, cutoff=cutoff)
+    run_settings: dict[str, Any] = {
+        **settings.model_dump(),  # horizon_days, dormant_days, ...: what scoring must reuse
+        "model": name,
+        "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S}",
+        "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
+    }
+    say(f"training on {len(snapshots):,} snapshots")
+    return train(snapshots, name, settings=run_settings, truth=truth)

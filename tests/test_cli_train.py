@@ -1,0 +1,108 @@
+"""`stagnation train`, `promote` and `export` on the bundled sample, in a throwaway registry.
+
+Training both models on the sample is the slow part (tens of seconds), so one module-scoped
+store is trained once and the tests read it; each command is checked for its exit code, what it
+prints, and what it leaves in the registry.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stagnation import cli
+from stagnation.crm import load_crm, save_crm
+
+SAMPLE = str(Path(__file__).resolve().parents[1] / "data" / "sample")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A registry in a tmp folder where both models were trained on the sample."""
+    folder = tmp_path_factory.mktemp("registry")
+    old_cwd, old_env = Path.cwd(), dict(os.environ)
+    os.chdir(folder)
+    os.environ.update(
+        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
+        MLFLOW_DISABLE_TELEMETRY="true",
+        MPLBACKEND="Agg",
+        GIT_PYTHON_REFRESH="quiet",
+    )
+    try:
+        result = CliRunner().invoke(cli.app, ["train", SAMPLE])
+        assert result.exit_code == 0, result.output
+        (folder / "train.out").write_text(result.output, encoding="utf-8")
+        yield folder
+    finally:
+        os.chdir(old_cwd)
+        os.environ.clear()
+        os.environ.update(old_env)
+
+
+def test_train_registers_both_models_with_aliases(store: Path) -> None:
+    from mlflow import MlflowClient
+
+    output = (store / "train.out").read_text(encoding="utf-8")
+    client = MlflowClient()
+    for name in ("stagnation-rep-passivity", "stagnation-customer-recycling"):
+        version = client.get_model_version_by_alias(name, "champion")
+        assert str(version.version) == "1"
+        assert str(client.get_model_version_by_alias(name, "challenger").version) == "1"
+        assert f"{name} version 1 (champion, challenger)" in output
+    for text in ("lightgbm", "trailing_drift_rule", "rfm_logistic", "AUC", "lift@10"):
+        assert text in output
+
+
+def test_promote_compares_on_the_newest_holdout(store: Path) -> None:
+    runner = CliRunner()
+    earlier = ["train", SAMPLE, "--model", "customer-recycling", "--as-of", "2025-09-01"]
+    result = runner.invoke(cli.app, earlier)
+    assert result.exit_code == 0, result.output
+    assert "version 2 (challenger)" in result.output
+    result = runner.invoke(cli.app, ["promote", "--model", "customer-recycling"])
+    assert result.exit_code == 0, result.output
+    assert "champion" in result.output and "challenger" in result.output
+    assert "roc_auc" in result.output
+
+
+def test_export_writes_a_model_folder_that_scores(store: Path) -> None:
+    from stagnation.snapshots import features_at
+    from stagnation.tracking import load_model, model_features, to_model_input
+
+    out = store / "models" / "rep-passivity"
+    result = CliRunner().invoke(cli.app, ["export", "--model", "rep-passivity", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    model, settings = load_model(str(out))
+    assert settings["horizon_days"] == 90
+    rows = features_at(load_crm(SAMPLE), "rep", "2025-10-01")
+    scores = model.predict(to_model_input(rows, model_features(model)))
+    assert len(scores) == len(rows) and scores["score"].between(0, 1).all()
+
+
+def test_the_rep_model_refuses_an_extract_without_activities(store: Path) -> None:
+    crm = load_crm(SAMPLE)
+    folder = store / "orders-only"
+    save_crm(type(crm)(customers=crm.customers, orders=crm.orders), folder)
+    result = CliRunner().invoke(cli.app, ["train", str(folder), "--model", "rep-passivity"])
+    assert result.exit_code == 2
+    assert "activities" in result.output and "Traceback" not in result.output
+
+
+def test_bad_arguments_exit_2(store: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli.app, ["train", SAMPLE, "--as-of", "not-a-date"])
+    assert result.exit_code == 2 and "--as-of" in result.output
+    result = runner.invoke(cli.app, ["promote", "--model", "no-such-model"])
+    assert result.exit_code == 2 and "no registered model" in result.output
+
+
+def test_too_short_a_history_is_refused_with_a_reason(store: Path) -> None:
+    early = ["train", SAMPLE, "--model", "customer-recycling", "--as-of", "2025-05-01"]
+    result = CliRunner().invoke(cli.app, early)
+    assert result.exit_code == 2
+    assert "too few as_of dates" in result.output and "Traceback" not in result.output

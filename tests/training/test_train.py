@@ -1,0 +1,116 @@
+"""``train`` end to end on the bundled sample, for both targets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stagnation.crm import load_crm
+from stagnation.features import FeatureContext
+from stagnation.snapshots import customer_snapshots, rep_snapshots
+from stagnation.training import ENTITY_ID, TrainingResult, train
+
+SAMPLE = Path("data/sample")
+TARGETS = ["rep-passivity", "customer-recycling"]
+
+
+@pytest.fixture(scope="module")
+def trained() -> dict[str, tuple[pd.DataFrame, TrainingResult, float]]:
+    ctx = FeatureContext.build(load_crm(SAMPLE))
+    truth = {p.stem: pd.read_parquet(p) for p in (SAMPLE / "truth").glob("*.parquet")}
+    out = {}
+    for name, build in zip(TARGETS, [rep_snapshots, customer_snapshots], strict=True):
+        snapshots = build(ctx)
+        started = time.perf_counter()
+        result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+        out[name] = (snapshots, result, time.perf_counter() - started)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TARGETS)
+def test_metrics_table_covers_every_model_split_and_metric(trained, name: str) -> None:  # type: ignore[no-untyped-def]
+    _, result, seconds = trained[name]
+    m = result.metrics
+    assert list(m.columns) == ["model", "split", "metric", "value"]
+    models = {"lightgbm", *result.holdout_scores.columns}
+    assert set(m["model"]) == models and len(models) == (3 if name == "rep-passivity" else 4)
+    assert set(m["split"]) == {"fold_1", "fold_2", "fold_3", "holdout"}
+    per_cell = m[m["metric"] != "truth_roc_auc"].groupby(["model", "split"]).size()
+    assert (per_cell == 13).all()  # 11 metrics + n + positives
+    truth = m[m["metric"] == "truth_roc_auc"]
+    assert set(truth["split"]) == {"holdout"} and len(truth) == len(models)
+    assert not m.duplicated(["model", "split", "metric"]).any()
+    assert set(result.headline()) >= {"roc_auc", "lift_at_10", "brier", "ece", "truth_roc_auc"}
+    assert seconds < 25  # measured 2-4 s alone, 8 s with other jobs on the 2 cores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TARGETS)
+def test_features_are_features_only(trained, name: str) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = trained[name]
+    forbidden = {ENTITY_ID[name], "as_of", "label", "value", "baseline_hunting_share"}
+    forbidden |= {"horizon_hunting_share"}
+    assert not forbidden & set(result.feature_names)
+    assert list(result.feature_importance.index) == result.feature_names
+    assert list(result.contributions.columns) == result.feature_names
+    assert len(result.contributions) == min(2000, len(result.holdout))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TARGETS)
+def test_calibrated_probabilities_on_the_holdout(trained, name: str) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = trained[name]
+    proba = result.model.predict_proba(result.holdout[result.feature_names])[:, 1]
+    assert ((proba >= 0) & (proba <= 1)).all()
+    np.testing.assert_allclose(proba, result.holdout_scores["lightgbm"])
+    # plain strings instead of pandas categoricals score the same (MLflow signatures stay plain)
+    categorical = result.settings["categorical_features"]
+    plain = result.holdout[result.feature_names].astype(dict.fromkeys(categorical, "str"))
+    np.testing.assert_allclose(result.model.predict_proba(plain)[:, 1], proba)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TARGETS)
+def test_holdout_comes_after_all_training_dates_plus_the_gap(trained, name: str) -> None:  # type: ignore[no-untyped-def]
+    snapshots, result, _ = trained[name]
+    s = result.settings
+    gap = pd.Timedelta(days=s["horizon_days"])
+    holdout_first = result.holdout["as_of"].min()
+    assert holdout_first == pd.Timestamp(s["holdout_start"])
+    assert result.holdout["as_of"].max() == snapshots["as_of"].max()
+    for split in ("holdout", "fold_1", "fold_2", "fold_3"):
+        facts = s["splits"][split]
+        trained_until = pd.Timestamp(facts["calibration_as_of"][1])  # the latest data it saw
+        assert pd.Timestamp(facts["fit_as_of"][1]) < pd.Timestamp(facts["calibration_as_of"][0])
+        assert trained_until + gap < pd.Timestamp(facts["validate_from"])
+    assert pd.Timestamp(s["splits"]["holdout"]["validate_from"]) == holdout_first
+    assert s["rows"] == len(snapshots) and s["positives"] == int(snapshots["label"].sum())
+
+
+@pytest.mark.slow
+def test_customer_value_model(trained) -> None:  # type: ignore[no-untyped-def]
+    _, result, _ = trained["customer-recycling"]
+    assert trained["rep-passivity"][1].value_model is None
+    value = result.value_model.predict(result.holdout[result.feature_names])
+    assert (value >= 0).all() and np.median(value) > 0
+
+
+def test_too_few_positives_are_refused() -> None:
+    dates = pd.date_range("2023-01-01", periods=30, freq="MS")
+    ctx = FeatureContext.build(load_crm(SAMPLE))
+    snapshots = rep_snapshots(ctx, dates[6:20])
+    snapshots["label"] = False
+    snapshots.loc[snapshots.index[-3:], "label"] = True
+    with pytest.raises(ValueError, match="positives to train on"):
+        train(snapshots, "rep-passivity", settings=snapshots.attrs["settings"], n_splits=1)
+
+
+def test_missing_features_are_refused() -> None:
+    frame = pd.DataFrame({"rep_id": ["r1"], "as_of": [pd.Timestamp("2024-01-01")], "label": [1]})
+    with pytest.raises(ValueError, match="lack the feature columns"):
+        train(frame, "rep-passivity", settings={"horizon_days": 90})
