@@ -49,7 +49,12 @@ def read_truth(data_dir: str | Path) -> dict[str, pd.DataFrame] | None:
     if not folder.is_dir():
         return None
     tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
-    tables.update({p.stem: pd.read_csv(p, parse_dates=True) for p in sorted(folder.glob("*.csv"))})
+    for path in sorted(folder.glob("*.csv")):
+        frame = pd.read_csv(path, dtype={"rep_id": "string", "customer_id": "string"})
+        for column in frame.columns:
+            if column.endswith("_at") or column == "month":  # the truth's timestamp columns
+                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        tables[path.stem] = frame
     return tables or None
 
 
