@@ -19,14 +19,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Simulate a company and validate it; validate the bundled sample and train both models on it
-## into the local MLflow registry (./mlflow.db, artifacts in ./mlruns: `mlflow ui` shows them).
+## Simulate a company and validate it; validate the bundled sample, train both models on it into
+## the local MLflow registry (./mlflow.db, artifacts in ./mlruns: `mlflow ui` shows them), and
+## write the ranked action list for the day after the sample ends (top 10 printed).
 demo: $(STAMP)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/stagnation sample "$$tmp/company" --seed 11 && \
 	$(BIN)/stagnation validate "$$tmp/company" && \
 	$(BIN)/stagnation validate data/sample && \
-	$(BIN)/stagnation train data/sample
+	$(BIN)/stagnation train data/sample && \
+	$(BIN)/stagnation score data/sample --as-of 2026-01-01 --out actions.csv
 
 ## Lint, type-check and run the whole test suite (slow tests included).
 test: lint typecheck pytest

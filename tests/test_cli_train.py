@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -106,3 +107,82 @@ def test_too_short_a_history_is_refused_with_a_reason(store: Path) -> None:
     result = CliRunner().invoke(cli.app, early)
     assert result.exit_code == 2
     assert "too few as_of dates" in result.output and "Traceback" not in result.output
+
+
+# --- score: the ranked action list (CONTRACT.md section 4) -------------------------------------
+
+COLUMNS = [
+    "rank", "action", "entity_type", "entity_id", "score", "expected_value", "priority",
+    "current_owner", "counterpart_id", "reasons", "as_of", "model_name", "model_version",
+]  # fmt: skip
+
+
+def test_score_writes_the_ranked_action_list(store: Path) -> None:
+    out = store / "actions.csv"
+    args = ["score", SAMPLE, "--as-of", "2025-10-01", "--out", str(out)]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    actions = pd.read_csv(out, dtype={"current_owner": "string", "counterpart_id": "string"})
+    assert actions.columns.tolist() == COLUMNS
+    assert actions["rank"].tolist() == list(range(1, len(actions) + 1))
+    assert actions["priority"].is_monotonic_decreasing
+    assert set(actions["action"]) == {"coach", "release_to_pool", "assign"}
+    assert set(actions["entity_type"]) == {"rep", "customer"}
+    assert actions["score"].between(0, 1).all() and (actions["expected_value"] >= 0).all()
+    customers = actions[actions["entity_type"] == "customer"]
+    assert (customers["action"] == "release_to_pool").eq(customers["current_owner"].notna()).all()
+    assert (customers["counterpart_id"] != customers["current_owner"]).fillna(True).all()
+    assert (
+        actions["reasons"].str.count("; ").le(2).all()
+        and not actions["reasons"].str.contains("_").any()
+    )
+    assert actions["counterpart_id"].notna().any()
+
+
+def test_score_is_deterministic_and_keeps_the_top(store: Path) -> None:
+    runner, first, second = CliRunner(), store / "a.parquet", store / "b.parquet"
+    for out in (first, second):
+        args = ["score", SAMPLE, "--as-of", "2025-10-01", "--out", str(out), "--top", "25"]
+        assert runner.invoke(cli.app, args).exit_code == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert len(pd.read_parquet(first)) == 25
+
+
+def test_score_accepts_exported_model_folders(store: Path) -> None:
+    runner = CliRunner()
+    folders = []
+    for name in ("rep-passivity", "customer-recycling"):
+        folder = store / "exported" / name
+        assert (
+            runner.invoke(cli.app, ["export", "--model", name, "--out", str(folder)]).exit_code == 0
+        )
+        folders += ["--model-uri", str(folder)]
+    out = store / "from-folders.csv"
+    args = ["score", SAMPLE, "--as-of", "2025-10-01", "--out", str(out), *folders]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(out)) > 10
+
+
+def test_a_failed_score_leaves_the_earlier_file_untouched(store: Path) -> None:
+    out = store / "keep.csv"
+    out.write_text("earlier list\n", encoding="utf-8")
+    args = ["score", SAMPLE, "--as-of", "2025-10-01", "--out", str(out), "--model-uri", "nowhere"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert out.read_text(encoding="utf-8") == "earlier list\n"
+
+
+def test_customers_and_orders_only_give_customer_actions_without_counterparts(
+    store: Path,
+) -> None:
+    crm = load_crm(SAMPLE)
+    folder = store / "orders-only-score"
+    save_crm(type(crm)(customers=crm.customers, orders=crm.orders), folder)
+    out = store / "orders-only.csv"
+    args = ["score", str(folder), "--as-of", "2025-10-01", "--out", str(out)]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    actions = pd.read_csv(out)
+    assert set(actions["entity_type"]) == {"customer"}
+    assert actions["counterpart_id"].isna().all()

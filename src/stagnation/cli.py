@@ -327,6 +327,62 @@ def export(
     Console(soft_wrap=True).print(Text(f"{folder}: {model}@{alias} exported", style="bold green"))
 
 
+@app.command()
+def score(
+    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Moment of the action list.")],
+    out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")],
+    model_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model-uri",
+            help="A model folder or MLflow URI (repeat for both models); default: champions.",
+        ),
+    ] = None,
+    top: Annotated[int | None, typer.Option(min=1, help="Keep the N highest priorities.")] = None,
+) -> None:
+    """Write the ranked action list at --as-of: whom to release, assign and coach."""
+    from stagnation.scoring import score as rank_actions
+
+    began = time.perf_counter()
+    with user_errors():
+        at = parse_moment(as_of, "--as-of")
+        crm = load_crm(data_dir)
+        actions = rank_actions(crm, at, model_uris=model_uri or (), top=top)
+        write_table(actions, out)
+    console = Console(soft_wrap=True)
+    counts = actions["action"].value_counts()
+    console.print(
+        Text(
+            f"{out}: {len(actions):,} actions at {at:%Y-%m-%d} in "
+            f"{time.perf_counter() - began:.1f} s ("
+            + ", ".join(f"{counts[a]:,} {a}" for a in counts.index)
+            + ")",
+            style="bold green",
+        )
+    )
+    table = Table(title="top 10", title_justify="left")
+    for column in ("rank", "action", "entity_id", "score", "expected_value", "counterpart_id"):
+        table.add_column(
+            column.replace("_", " "),
+            justify="right" if column in ("rank", "score", "expected_value") else "left",
+            no_wrap=True,
+        )
+    shown = actions.head(10).assign(counterpart_id=lambda f: f["counterpart_id"].fillna(""))
+    for row in shown.itertuples(index=False):
+        table.add_row(
+            str(row.rank),
+            str(row.action),
+            str(row.entity_id),
+            f"{row.score:.2f}",
+            f"{row.expected_value:,.0f}",
+            str(row.counterpart_id),
+        )
+    console.print(table)
+    if len(actions):
+        console.print(Text(f"#1 because: {actions['reasons'].iloc[0]}", style="dim"))
+
+
 def parse_moment(text: str, option: str) -> pd.Timestamp:
     """Parse an ISO 8601 date or date-time given on the command line (naive UTC)."""
     try:

@@ -7,7 +7,7 @@ The only package that imports MLflow. Tracking URI: the ``tracking_uri`` argumen
 
 from ._log import ModelVersionInfo, git_commit, log_training
 from ._pyfunc import StagnationModel, load_model, model_features, to_model_input
-from ._registry import PRIMARY_METRIC, PromotionResult, export, promote
+from ._registry import PRIMARY_METRIC, PromotionResult, export, model_version, promote
 from ._uri import DEFAULT_TRACKING_URI, resolve_tracking_uri
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "load_model",
     "log_training",
     "model_features",
+    "model_version",
     "promote",
     "resolve_tracking_uri",
     "to_model_input",

@@ -281,3 +281,24 @@ def export(name: str, *, alias: str = CHAMPION, out: Path, tracking_uri: str | N
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def model_version(model_uri: str | Path, *, tracking_uri: str | None = None) -> str:
+    """Return the registry version behind ``model_uri`` (``unknown`` when it has none).
+
+    ``models:/NAME/VERSION`` names it; ``models:/NAME@ALIAS`` is resolved in the registry; an
+    exported folder records it in ``stagnation_export.json``.
+    """
+    uri = str(model_uri)
+    if uri.startswith("models:/"):
+        name, _, rest = uri.removeprefix("models:/").partition("/")
+        if "@" in name:
+            name, alias = name.split("@", 1)
+            mlflow_client = client(resolve_tracking_uri(tracking_uri))
+            version = _version_by_alias(mlflow_client, registered_name(name), alias)
+            return "unknown" if version is None else str(version.version)
+        return rest or "unknown"
+    marker = Path(uri) / EXPORT_MARKER
+    if marker.is_file():
+        return str(json.loads(marker.read_text(encoding="utf-8")).get("version", "unknown"))
+    return "unknown"

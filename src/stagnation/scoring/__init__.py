@@ -1,0 +1,23 @@
+"""Scoring: the ranked action list with reasons, recipients and coaches.
+
+:func:`score` turns the champions (or given model folders) and an extract into the action list
+of CONTRACT.md section 4; :func:`top_reasons` renders LightGBM's contributions in plain words;
+:func:`assign_recipients` and :func:`assign_coaches` pick who acts.
+"""
+
+from stagnation.scoring._actions import ACTION_COLUMNS, ScoringModel, load_scoring_models, score
+from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
+from stagnation.scoring._reasons import PHRASES, describe_reason, top_reasons
+
+__all__ = [
+    "ACTION_COLUMNS",
+    "PHRASES",
+    "MatchingSettings",
+    "ScoringModel",
+    "assign_coaches",
+    "assign_recipients",
+    "describe_reason",
+    "load_scoring_models",
+    "score",
+    "top_reasons",
+]

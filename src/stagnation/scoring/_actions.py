@@ -1,0 +1,398 @@
+"""The ranked action list: what a sales manager acts on each week (CONTRACT.md section 4).
+
+Every dormant customer becomes ``release_to_pool`` (it has an owner) or ``assign`` (it sits in
+the pool or has no owner), with the rep who should pick it up; every eligible rep becomes
+``coach``, with a coach. All rows share one currency, money within the model's horizon:
+
+* customers: ``expected_value = P(reactivation) x expected order value if it reactivates``;
+* reps: ``expected_value = P(slide) x the rep's new-customer revenue over the last 365 days,
+  scaled to the horizon`` (the new business a slide would stop);
+
+and ``priority = expected_value`` ranks them together. Reasons are the three features that
+pushed each row's score up most (LightGBM's own contributions), in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stagnation.crm import CRM
+from stagnation.features import FeatureContext, rep_features
+from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
+from stagnation.scoring._reasons import top_reasons
+from stagnation.snapshots import features_at
+from stagnation.training import REGISTERED_NAMES, ModelName
+
+#: The columns of the action list, in contract order.
+ACTION_COLUMNS = [
+    "rank",
+    "action",
+    "entity_type",
+    "entity_id",
+    "score",
+    "expected_value",
+    "priority",
+    "current_owner",
+    "counterpart_id",
+    "reasons",
+    "as_of",
+    "model_name",
+    "model_version",
+]
+DAY = pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A loaded model with what scoring needs to know about it."""
+
+    name: ModelName
+    pyfunc: Any
+    settings: dict[str, Any]
+    registered_name: str
+    version: str
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Return the model's input columns."""
+        from stagnation.tracking import model_features
+
+        return model_features(self.pyfunc)
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Return ``score`` (and ``expected_value``) for feature rows, checking the inputs."""
+        from stagnation.tracking import to_model_input
+
+        missing = [n for n in self.feature_names if n not in features.columns]
+        if missing:
+            raise ValueError(
+                f"the {self.name} model needs features this extract does not give: "
+                f"{', '.join(missing)}"
+            )
+        return self.pyfunc.predict(to_model_input(features, self.feature_names))
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Return LightGBM's per-row feature contributions for the rows (reasons)."""
+        model = self.pyfunc.unwrap_python_model()
+        X = model.features(features)
+        return _booster(model.classifier).contributions(X)
+
+
+def _booster(classifier: Any) -> Any:
+    """Return the LightGBM estimator inside a calibrated (and frozen) classifier."""
+    seen = classifier
+    for _ in range(5):
+        if hasattr(seen, "contributions"):
+            return seen
+        inner = getattr(seen, "estimator", None)
+        if inner is None and hasattr(seen, "calibrated_classifiers_"):
+            inner = seen.calibrated_classifiers_[0].estimator
+        if inner is None:
+            break
+        seen = inner
+    raise ValueError("the model holds no LightGBM estimator to explain its scores with")
+
+
+def load_scoring_models(
+    model_uris: Sequence[str] = (),
+    *,
+    need: Sequence[ModelName] = ("rep-passivity", "customer-recycling"),
+    tracking_uri: str | None = None,
+) -> dict[str, ScoringModel]:
+    """Load the models to score with: the given URIs or folders, else each model's champion."""
+    from stagnation.tracking import load_model, model_version
+
+    models: dict[str, ScoringModel] = {}
+    sources = [str(u) for u in model_uris]
+    for name in need:
+        if not any(_source_is(u, name, tracking_uri) for u in sources):
+            sources.append(f"models:/{REGISTERED_NAMES[name]}@champion")
+    for uri in sources:
+        try:
+            pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
+        except Exception as err:  # MLflow raises its own types for a missing model or alias
+            raise ValueError(
+                f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
+                "--model-uri with a model folder or URI"
+            ) from err
+        given = settings.get("model")
+        if given == "rep-passivity" or given == "customer-recycling":
+            models[given] = ScoringModel(
+                given,
+                pyfunc,
+                settings,
+                REGISTERED_NAMES[given],
+                model_version(uri, tracking_uri=tracking_uri),
+            )
+        else:
+            raise ValueError(f"{uri} does not say which model it is (settings['model'])")
+    return {name: models[name] for name in need if name in models}
+
+
+def _source_is(uri: str, name: ModelName, tracking_uri: str | None) -> bool:
+    """Tell whether ``uri`` holds model ``name`` (read from its settings)."""
+    from stagnation.tracking import load_model
+
+    if REGISTERED_NAMES[name] in uri:
+        return True
+    if "://" in uri or uri.startswith(("models:", "runs:")):
+        return False
+    _, settings = load_model(uri, tracking_uri=tracking_uri)
+    return bool(settings.get("model") == name)
+
+
+def score(
+    crm: CRM,
+    as_of: pd.Timestamp | str,
+    *,
+    model_uris: Sequence[str] = (),
+    top: int | None = None,
+    matching: MatchingSettings | None = None,
+    tracking_uri: str | None = None,
+) -> pd.DataFrame:
+    """Return the ranked action list at ``as_of`` (CONTRACT.md section 4).
+
+    Parameters
+    ----------
+    crm
+        The extract; only events strictly before ``as_of`` are used.
+    as_of
+        The moment of the prediction.
+    model_uris
+        Model folders (``stagnation export``) or MLflow URIs; a model not given is the
+        registry's ``champion``.
+    top
+        Keep only the ``top`` highest-priority rows.
+    matching
+        Caps and cooldown of the recipient and coach matching.
+    tracking_uri
+        Where the registry lives (default as in :func:`stagnation.tracking.resolve_tracking_uri`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`ACTION_COLUMNS`, one row per dormant customer and eligible rep,
+        ranked by ``priority`` (ties by entity type and id, so the same input gives the same
+        output). An extract without activities gives customer actions only.
+    """
+    at = pd.Timestamp(as_of)
+    need: list[ModelName] = ["customer-recycling"]
+    if crm.activities is not None:
+        need.insert(0, "rep-passivity")
+    models = load_scoring_models(model_uris, need=need, tracking_uri=tracking_uri)
+    settings = matching or MatchingSettings()
+
+    customer_model = models["customer-recycling"]
+    cust_ctx = FeatureContext.build(crm, dormant_days=int(customer_model.settings["dormant_days"]))
+    reps = _rep_roster(crm, cust_ctx, at)
+    parts = []
+    if "rep-passivity" in models:
+        rep_model = models["rep-passivity"]
+        dormant = int(rep_model.settings["dormant_days"])
+        rep_ctx = (
+            cust_ctx
+            if dormant == cust_ctx.dormant_days
+            else FeatureContext.build(crm, dormant_days=dormant)
+        )
+        rep_rows = _rep_actions(crm, rep_ctx, rep_model, at)
+        if rep_rows.empty:
+            rep_rows = pd.DataFrame(columns=[*ACTION_COLUMNS[1:], "team"])
+        reps["passivity_score"] = (
+            rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
+        )
+        rep_rows["counterpart_id"] = assign_coaches(
+            rep_rows[["entity_id", "priority", "team"]].rename(columns={"entity_id": "rep_id"}),
+            reps,
+            settings,
+        ).to_numpy()
+        parts.append(rep_rows.drop(columns=["team"]))
+    parts.append(_customer_actions(crm, cust_ctx, customer_model, at, reps, settings))
+    parts = [p for p in parts if len(p)]
+    actions = (
+        pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACTION_COLUMNS[1:])
+    )
+    return _rank(actions, at, top)
+
+
+def _rank(actions: pd.DataFrame, at: pd.Timestamp, top: int | None) -> pd.DataFrame:
+    actions = actions.sort_values(
+        ["priority", "entity_type", "entity_id"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    actions.insert(0, "rank", np.arange(1, len(actions) + 1))
+    actions["as_of"] = at
+    out = actions.reindex(columns=ACTION_COLUMNS)
+    for column in (
+        "action",
+        "entity_type",
+        "entity_id",
+        "current_owner",
+        "counterpart_id",
+        "reasons",
+        "model_name",
+        "model_version",
+    ):
+        out[column] = out[column].astype(pd.StringDtype())
+    out["as_of"] = out["as_of"].astype("datetime64[ns]")
+    for column in ("score", "expected_value", "priority"):
+        out[column] = out[column].astype("float64")
+    out["rank"] = out["rank"].astype("int64")
+    return out.head(top) if top is not None else out
+
+
+def _rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
+    """Return every rep with what matching needs: employed, team, hunting, book, record."""
+    ids = ctx.reps.to_numpy()
+    roster = pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype())})
+    reps = crm.reps.set_index("rep_id") if crm.reps is not None else None
+    if reps is not None:
+        hired = reps["hired_at"].reindex(ids)
+        left = reps["left_at"].reindex(ids)
+        roster["employed"] = (
+            (hired.isna() | (hired <= at)) & (left.isna() | (left > at))
+        ).to_numpy()
+        roster["team"] = reps["team"].reindex(ids).to_numpy()
+    else:
+        roster["employed"] = True
+        roster["team"] = pd.NA
+    roster["passivity_score"] = np.nan
+    if ctx.activities_by_rep is None or len(roster) == 0:
+        for column in (
+            "hunting_share_90d",
+            "book_customers",
+            "tenure_years",
+            "new_customers_won_365d",
+        ):
+            roster[column] = np.nan
+        roster["employed"] = False  # no activity records: nobody to hand customers to
+        return roster
+    features = rep_features(
+        ctx,
+        pd.DataFrame({"rep_id": roster["rep_id"], "as_of": at}).astype({"as_of": "datetime64[ns]"}),
+    )
+    for column in ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d"):
+        roster[column] = features[column].to_numpy()
+    return roster
+
+
+def _new_business_per_day(crm: CRM, at: pd.Timestamp) -> pd.Series:
+    """Return each rep's revenue from customers first won in the last 365 days, per day."""
+    if crm.orders is None:
+        return pd.Series(dtype=float)
+    orders = crm.orders.loc[crm.orders["ordered_at"] < at]
+    first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
+    year = at - 365 * DAY
+    new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
+    return new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
+
+
+def _rep_actions(
+    crm: CRM, ctx: FeatureContext, model: ScoringModel, at: pd.Timestamp
+) -> pd.DataFrame:
+    features = features_at(ctx, "rep", at, dormant_days=ctx.dormant_days)
+    if features.empty:
+        return pd.DataFrame()
+    predicted = model.predict(features)
+    horizon = float(model.settings["horizon_days"])
+    at_risk = _new_business_per_day(crm, at).reindex(features["rep_id"]).fillna(0.0).to_numpy()
+    value = predicted["score"].to_numpy() * at_risk * horizon
+    team = (
+        crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
+        if crm.reps is not None
+        else pd.NA
+    )
+    return pd.DataFrame(
+        {
+            "action": "coach",
+            "entity_type": "rep",
+            "entity_id": features["rep_id"].to_numpy(),
+            "score": predicted["score"].to_numpy(),
+            "expected_value": value,
+            "priority": value,
+            "current_owner": pd.NA,
+            "reasons": top_reasons(model.contributions(features), features).to_numpy(),
+            "model_name": model.registered_name,
+            "model_version": model.version,
+            "team": team,
+        }
+    )
+
+
+def _customer_actions(
+    crm: CRM,
+    ctx: FeatureContext,
+    model: ScoringModel,
+    at: pd.Timestamp,
+    reps: pd.DataFrame,
+    settings: MatchingSettings,
+) -> pd.DataFrame:
+    features = features_at(ctx, "customer", at, dormant_days=ctx.dormant_days)
+    if features.empty:
+        return pd.DataFrame()
+    predicted = model.predict(features)
+    codes = ctx.customers.get_indexer(pd.Index(features["customer_id"]))
+    owner_code = ctx.owner_at(codes, np.full(len(codes), at.to_datetime64()))
+    owner = pd.Series(
+        np.where(owner_code >= 0, ctx.reps.to_numpy()[np.maximum(owner_code, 0)], None),
+        dtype=pd.StringDtype(),
+    )
+    value = predicted["expected_value"].to_numpy()
+    rows = pd.DataFrame(
+        {
+            "action": np.where(owner.notna(), "release_to_pool", "assign"),
+            "entity_type": "customer",
+            "entity_id": features["customer_id"].to_numpy(),
+            "score": predicted["score"].to_numpy(),
+            "expected_value": value,
+            "priority": value,
+            "current_owner": owner.to_numpy(),
+            "reasons": top_reasons(model.contributions(features), features).to_numpy(),
+            "model_name": model.registered_name,
+            "model_version": model.version,
+        }
+    )
+    firmographics = crm.customers.set_index("customer_id").reindex(features["customer_id"])
+    candidates = pd.DataFrame(
+        {
+            "customer_id": rows["entity_id"],
+            "priority": rows["priority"],
+            "current_owner": owner,
+            "industry": firmographics["industry"].to_numpy(),
+            "region": firmographics["region"].to_numpy(),
+            "size": firmographics["size"].to_numpy(),
+        }
+    )
+    rows["counterpart_id"] = assign_recipients(
+        candidates, reps, _wins(crm, at), _recent_owners(crm, at, settings.cooldown_days), settings
+    ).to_numpy()
+    return rows
+
+
+def _wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
+    """Return, per customer won before ``at``, the rep credited with its first order."""
+    columns = ["rep_id", "industry", "region", "size"]
+    if crm.orders is None:
+        return pd.DataFrame(columns=columns)
+    orders = crm.orders.loc[crm.orders["ordered_at"] < at].sort_values("ordered_at", kind="stable")
+    first = orders.groupby("customer_id", observed=True).head(1).dropna(subset=["rep_id"])
+    firm = crm.customers.set_index("customer_id").reindex(first["customer_id"])
+    return pd.DataFrame(
+        {"rep_id": first["rep_id"].to_numpy(), **{c: firm[c].to_numpy() for c in columns[1:]}}
+    )
+
+
+def _recent_owners(crm: CRM, at: pd.Timestamp, cooldown_days: int) -> pd.DataFrame:
+    """Return (customer_id, rep_id) pairs where the rep lost the customer within the cooldown."""
+    if crm.ownership is None:
+        return pd.DataFrame(columns=["customer_id", "rep_id"])
+    own = crm.ownership.loc[crm.ownership["valid_from"] < at].sort_values(
+        ["customer_id", "valid_from"], kind="stable"
+    )
+    previous = own.groupby("customer_id", observed=True)["rep_id"].shift(1)
+    recent = own["valid_from"] >= at - cooldown_days * DAY
+    pairs = pd.DataFrame({"customer_id": own["customer_id"], "rep_id": previous})
+    return pairs.loc[recent & previous.notna()].drop_duplicates().reset_index(drop=True)
