@@ -104,46 +104,35 @@ def load_scoring_models(
     need: Sequence[ModelName] = ("rep-passivity", "customer-recycling"),
     tracking_uri: str | None = None,
 ) -> dict[str, ScoringModel]:
-    """Load the models to score with: the given URIs or folders, else each model's champion."""
+    """Load the models to score with: the given URIs or folders, else each model's champion.
+
+    Each model says which one it is in its settings, so the URIs may come in any order.
+    """
+    models: dict[str, ScoringModel] = {}
+    for uri in model_uris:
+        model = _load(str(uri), tracking_uri)
+        models[model.name] = model
+    for name in need:
+        if name not in models:
+            models[name] = _load(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri)
+    return {name: models[name] for name in need}
+
+
+def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
     from stagnation.tracking import load_model, model_version
 
-    models: dict[str, ScoringModel] = {}
-    sources = [str(u) for u in model_uris]
-    for name in need:
-        if not any(_source_is(u, name, tracking_uri) for u in sources):
-            sources.append(f"models:/{REGISTERED_NAMES[name]}@champion")
-    for uri in sources:
-        try:
-            pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
-        except Exception as err:  # MLflow raises its own types for a missing model or alias
-            raise ValueError(
-                f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
-                "--model-uri with a model folder or URI"
-            ) from err
-        given = settings.get("model")
-        if given == "rep-passivity" or given == "customer-recycling":
-            models[given] = ScoringModel(
-                given,
-                pyfunc,
-                settings,
-                REGISTERED_NAMES[given],
-                model_version(uri, tracking_uri=tracking_uri),
-            )
-        else:
-            raise ValueError(f"{uri} does not say which model it is (settings['model'])")
-    return {name: models[name] for name in need if name in models}
-
-
-def _source_is(uri: str, name: ModelName, tracking_uri: str | None) -> bool:
-    """Tell whether ``uri`` holds model ``name`` (read from its settings)."""
-    from stagnation.tracking import load_model
-
-    if REGISTERED_NAMES[name] in uri:
-        return True
-    if "://" in uri or uri.startswith(("models:", "runs:")):
-        return False
-    _, settings = load_model(uri, tracking_uri=tracking_uri)
-    return bool(settings.get("model") == name)
+    try:
+        pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
+    except Exception as err:  # MLflow raises its own types for a missing model or alias
+        raise ValueError(
+            f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
+            "--model-uri with a model folder or URI"
+        ) from err
+    given = settings.get("model")
+    if given != "rep-passivity" and given != "customer-recycling":
+        raise ValueError(f"{uri} does not say which model it is (settings['model'])")
+    version = model_version(uri, tracking_uri=tracking_uri)
+    return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)
 
 
 def score(
