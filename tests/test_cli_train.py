@@ -137,6 +137,15 @@ def test_score_writes_the_ranked_action_list(store: Path) -> None:
         and not actions["reasons"].str.contains("_").any()
     )
     assert actions["counterpart_id"].notna().any()
+    drift = pd.read_csv(store / "actions.drift.csv")
+    assert drift.columns.tolist() == ["model_name", "feature", "psi", "rows", "shift"]
+    reps = drift[drift["model_name"] == "stagnation-rep-passivity"]
+    assert (reps["shift"] == "too_few_rows").all()  # ~25 reps a day: PSI would be noise
+    assert set(drift["model_name"]) == {
+        "stagnation-rep-passivity",
+        "stagnation-customer-recycling",
+    }
+    assert (drift["psi"] >= 0).all()
 
 
 def test_score_is_deterministic_and_keeps_the_top(store: Path) -> None:

@@ -342,15 +342,28 @@ def score(
     top: Annotated[int | None, typer.Option(min=1, help="Keep the N highest priorities.")] = None,
 ) -> None:
     """Write the ranked action list at --as-of: whom to release, assign and coach."""
-    from stagnation.scoring import score as rank_actions
+    from stagnation.scoring import score_with_drift
 
     began = time.perf_counter()
     with user_errors():
         at = parse_moment(as_of, "--as-of")
         crm = load_crm(data_dir)
-        actions = rank_actions(crm, at, model_uris=model_uri or (), top=top)
+        result = score_with_drift(crm, at, model_uris=model_uri or (), top=top)
+        actions, drift = result.actions, result.drift
+        drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")
         write_table(actions, out)
+        write_table(drift, drift_file)
     console = Console(soft_wrap=True)
+    major = drift[drift["shift"] == "major"]
+    if len(major):
+        worst = ", ".join(f"{r.feature} ({r.psi:.2f})" for r in major.head(3).itertuples())
+        Console(stderr=True, soft_wrap=True).print(
+            Text(
+                f"warning: {len(major)} features drifted far from training (PSI >= 0.25); "
+                f"worst: {worst}. See {drift_file}",
+                style="yellow",
+            )
+        )
     counts = actions["action"].value_counts()
     console.print(
         Text(

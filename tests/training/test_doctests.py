@@ -7,10 +7,10 @@ from types import ModuleType
 
 import pytest
 
-from stagnation.training import _metrics, _split
+from stagnation.training import _drift, _metrics, _split
 
 
-@pytest.mark.parametrize("module", [_metrics, _split], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_drift, _metrics, _split], ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -5,7 +5,14 @@ of CONTRACT.md section 4; :func:`top_reasons` renders LightGBM's contributions i
 :func:`assign_recipients` and :func:`assign_coaches` pick who acts.
 """
 
-from stagnation.scoring._actions import ACTION_COLUMNS, ScoringModel, load_scoring_models, score
+from stagnation.scoring._actions import (
+    ACTION_COLUMNS,
+    ScoringModel,
+    ScoringResult,
+    load_scoring_models,
+    score,
+    score_with_drift,
+)
 from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
 from stagnation.scoring._reasons import PHRASES, describe_reason, top_reasons
 
@@ -14,10 +21,12 @@ __all__ = [
     "PHRASES",
     "MatchingSettings",
     "ScoringModel",
+    "ScoringResult",
     "assign_coaches",
     "assign_recipients",
     "describe_reason",
     "load_scoring_models",
     "score",
+    "score_with_drift",
     "top_reasons",
 ]

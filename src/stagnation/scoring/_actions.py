@@ -26,7 +26,7 @@ from stagnation.features import FeatureContext, rep_features
 from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
 from stagnation.scoring._reasons import top_reasons
 from stagnation.snapshots import features_at
-from stagnation.training import REGISTERED_NAMES, ModelName
+from stagnation.training import REGISTERED_NAMES, ModelName, population_stability
 
 #: The columns of the action list, in contract order.
 ACTION_COLUMNS = [
@@ -135,6 +135,18 @@ def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
     return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)
 
 
+@dataclass(frozen=True)
+class ScoringResult:
+    """The ranked action list and the drift of today's features from the training rows.
+
+    ``drift`` has ``model_name``, ``feature``, ``psi`` and ``shift`` (``stable``, ``moderate``,
+    ``major``: PSI of 0.25 or more), worst first per model.
+    """
+
+    actions: pd.DataFrame
+    drift: pd.DataFrame
+
+
 def score(
     crm: CRM,
     as_of: pd.Timestamp | str,
@@ -145,6 +157,31 @@ def score(
     tracking_uri: str | None = None,
 ) -> pd.DataFrame:
     """Return the ranked action list at ``as_of`` (CONTRACT.md section 4).
+
+    The same as :func:`score_with_drift` without the drift table; see it for the parameters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :data:`ACTION_COLUMNS`, one row per dormant customer and eligible rep,
+        ranked by ``priority`` (ties by entity type and id, so the same input gives the same
+        output). An extract without activities gives customer actions only.
+    """
+    return score_with_drift(
+        crm, as_of, model_uris=model_uris, top=top, matching=matching, tracking_uri=tracking_uri
+    ).actions
+
+
+def score_with_drift(
+    crm: CRM,
+    as_of: pd.Timestamp | str,
+    *,
+    model_uris: Sequence[str] = (),
+    top: int | None = None,
+    matching: MatchingSettings | None = None,
+    tracking_uri: str | None = None,
+) -> ScoringResult:
+    """Return the ranked action list at ``as_of`` and the drift of the features scored.
 
     Parameters
     ----------
@@ -164,10 +201,9 @@ def score(
 
     Returns
     -------
-    pandas.DataFrame
-        The columns of :data:`ACTION_COLUMNS`, one row per dormant customer and eligible rep,
-        ranked by ``priority`` (ties by entity type and id, so the same input gives the same
-        output). An extract without activities gives customer actions only.
+    ScoringResult
+        ``actions``: as :func:`score`; ``drift``: the population stability of every model
+        feature of the rows scored against the rows the model was trained on.
     """
     at = pd.Timestamp(as_of)
     need: list[ModelName] = ["customer-recycling"]
@@ -180,6 +216,7 @@ def score(
     cust_ctx = FeatureContext.build(crm, dormant_days=int(customer_model.settings["dormant_days"]))
     reps = _rep_roster(crm, cust_ctx, at)
     parts = []
+    drift: list[pd.DataFrame] = []
     if "rep-passivity" in models:
         rep_model = models["rep-passivity"]
         dormant = int(rep_model.settings["dormant_days"])
@@ -188,7 +225,9 @@ def score(
             if dormant == cust_ctx.dormant_days
             else FeatureContext.build(crm, dormant_days=dormant)
         )
-        rep_rows = _rep_actions(crm, rep_ctx, rep_model, at)
+        rep_features_at = features_at(rep_ctx, "rep", at, dormant_days=rep_ctx.dormant_days)
+        drift.append(_drift(rep_model, rep_features_at))
+        rep_rows = _rep_actions(crm, rep_features_at, rep_model)
         if rep_rows.empty:
             rep_rows = pd.DataFrame(columns=[*ACTION_COLUMNS[1:], "team"])
         reps["passivity_score"] = (
@@ -200,12 +239,25 @@ def score(
             settings,
         ).to_numpy()
         parts.append(rep_rows.drop(columns=["team"]))
-    parts.append(_customer_actions(crm, cust_ctx, customer_model, at, reps, settings))
+    cust_features = features_at(cust_ctx, "customer", at, dormant_days=cust_ctx.dormant_days)
+    drift.append(_drift(customer_model, cust_features))
+    parts.append(
+        _customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings)
+    )
     parts = [p for p in parts if len(p)]
     actions = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACTION_COLUMNS[1:])
     )
-    return _rank(actions, at, top)
+    return ScoringResult(_rank(actions, at, top), pd.concat(drift, ignore_index=True))
+
+
+def _drift(model: ScoringModel, features: pd.DataFrame) -> pd.DataFrame:
+    """Return the PSI of each model feature of today's rows against the training rows."""
+    reference = model.settings.get("reference") or {}
+    wanted = {name: reference[name] for name in model.feature_names if name in reference}
+    table = population_stability(wanted, features) if len(features) else pd.DataFrame()
+    table.insert(0, "model_name", model.registered_name)
+    return table.reindex(columns=["model_name", "feature", "psi", "rows", "shift"])
 
 
 def _rank(actions: pd.DataFrame, at: pd.Timestamp, top: int | None) -> pd.DataFrame:
@@ -279,14 +331,12 @@ def _new_business_per_day(crm: CRM, at: pd.Timestamp) -> pd.Series:
     return new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
 
 
-def _rep_actions(
-    crm: CRM, ctx: FeatureContext, model: ScoringModel, at: pd.Timestamp
-) -> pd.DataFrame:
-    features = features_at(ctx, "rep", at, dormant_days=ctx.dormant_days)
+def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
     if features.empty:
         return pd.DataFrame()
     predicted = model.predict(features)
     horizon = float(model.settings["horizon_days"])
+    at = pd.Timestamp(features["as_of"].iloc[0])
     at_risk = _new_business_per_day(crm, at).reindex(features["rep_id"]).fillna(0.0).to_numpy()
     value = predicted["score"].to_numpy() * at_risk * horizon
     team = (
@@ -314,12 +364,12 @@ def _rep_actions(
 def _customer_actions(
     crm: CRM,
     ctx: FeatureContext,
+    features: pd.DataFrame,
     model: ScoringModel,
     at: pd.Timestamp,
     reps: pd.DataFrame,
     settings: MatchingSettings,
 ) -> pd.DataFrame:
-    features = features_at(ctx, "customer", at, dormant_days=ctx.dormant_days)
     if features.empty:
         return pd.DataFrame()
     predicted = model.predict(features)

@@ -5,6 +5,7 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 """
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
+from stagnation.training._drift import MAJOR_SHIFT, population_stability, reference_distribution
 from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
 from stagnation.training._metrics import (
     classification_metrics,
@@ -18,6 +19,7 @@ from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, tr
 __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
+    "MAJOR_SHIFT",
     "REGISTERED_NAMES",
     "LightGBMRisk",
     "LightGBMValue",
@@ -32,6 +34,8 @@ __all__ = [
     "classification_metrics",
     "expected_calibration_error",
     "feature_columns",
+    "population_stability",
     "precision_at",
+    "reference_distribution",
     "train",
 ]

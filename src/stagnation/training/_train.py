@@ -41,6 +41,7 @@ import pandas as pd
 from stagnation.crm import customer_state_truth, slide_truth
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
 from stagnation.training._baselines import baselines
+from stagnation.training._drift import reference_distribution
 from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
 from stagnation.training._metrics import classification_metrics
 from stagnation.training._result import ENTITY_ID, ModelName, TrainingResult
@@ -328,6 +329,8 @@ def train(
         "scale_pos_weight_fitted": float(booster.scale_pos_weight_),
         "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
         "training_seconds": round(time.perf_counter() - started, 2),
+        # what the registered model learned on, for the drift check at scoring time
+        "reference": reference_distribution(frame.iloc[splits[-1][0]][features]),
     }
     out_settings.setdefault(
         "cutoff", f"{frame['as_of'].max() + pd.Timedelta(days=horizon):%Y-%m-%d}"
