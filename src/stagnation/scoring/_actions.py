@@ -406,7 +406,7 @@ def _customer_actions(
         }
     )
     rows["counterpart_id"] = assign_recipients(
-        candidates, reps, _wins(crm, at), _recent_owners(crm, at, settings.cooldown_days), settings
+        candidates, reps, _wins(crm, at), _recent_owners(ctx, at, settings.cooldown_days), settings
     ).to_numpy()
     return rows
 
@@ -424,14 +424,21 @@ def _wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def _recent_owners(crm: CRM, at: pd.Timestamp, cooldown_days: int) -> pd.DataFrame:
-    """Return (customer_id, rep_id) pairs where the rep lost the customer within the cooldown."""
-    if crm.ownership is None:
+def _recent_owners(ctx: FeatureContext, at: pd.Timestamp, cooldown_days: int) -> pd.DataFrame:
+    """Return (customer_id, rep_id) pairs where the rep lost the customer within the cooldown.
+
+    Reads the "lost" rows the feature context already indexes by the rep who lost a customer.
+    """
+    idx = ctx.ownership_by_rep
+    if idx is None:
         return pd.DataFrame(columns=["customer_id", "rep_id"])
-    own = crm.ownership.loc[crm.ownership["valid_from"] < at].sort_values(
-        ["customer_id", "valid_from"], kind="stable"
+    start = (at - cooldown_days * DAY).value
+    customer = idx.column("customer")
+    keep = (idx.column("lost") > 0) & (idx.time >= start) & (idx.time < at.value) & (customer >= 0)
+    pairs = pd.DataFrame(
+        {
+            "customer_id": ctx.customers.to_numpy()[customer[keep]],
+            "rep_id": ctx.reps.to_numpy()[idx.entity[keep]],
+        }
     )
-    previous = own.groupby("customer_id", observed=True)["rep_id"].shift(1)
-    recent = own["valid_from"] >= at - cooldown_days * DAY
-    pairs = pd.DataFrame({"customer_id": own["customer_id"], "rep_id": previous})
-    return pairs.loc[recent & previous.notna()].drop_duplicates().reset_index(drop=True)
+    return pairs.drop_duplicates().reset_index(drop=True)
