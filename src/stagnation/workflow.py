@@ -67,6 +67,7 @@ def train_model(
     dormant_days: int | None = None,
     truth: dict[str, pd.DataFrame] | None = None,
     progress: Callable[[str], None] | None = None,
+    n_splits: int = 3,
 ) -> TrainingResult:
     """Build training snapshots from history before ``as_of`` and train model ``name``.
 
@@ -84,6 +85,9 @@ def train_model(
         The simulator's truth, to report AUC against it (simulated data only).
     progress
         Called with a short message before each step.
+    n_splits
+        Rolling-origin folds evaluated before the holdout (the holdout's model does not depend
+        on them; fewer folds need less history).
 
     Raises
     ------
@@ -114,4 +118,4 @@ def train_model(
         "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
     }
     say(f"training on {len(snapshots):,} snapshots")
-    return train(snapshots, name, settings=run_settings, truth=truth)
+    return train(snapshots, name, settings=run_settings, truth=truth, n_splits=n_splits)

@@ -35,7 +35,7 @@ def test_folds_and_holdout_read_like_a_table() -> None:
 
 
 @pytest.mark.parametrize("gap_days", [0, 30, 89, 90, 92, 180])
-@pytest.mark.parametrize("n_splits", [1, 2, 3])
+@pytest.mark.parametrize("n_splits", [0, 1, 2, 3])
 def test_every_validation_date_is_more_than_a_gap_after_every_training_date(
     gap_days: int, n_splits: int
 ) -> None:
@@ -63,6 +63,21 @@ def test_split_does_not_change_the_splitter() -> None:
     list(splitter.split(monthly(20)))
     assert (repr(splitter), vars(splitter)) == before
     assert splitter.get_n_splits() == 2
+
+
+def test_no_folds_leaves_the_holdout_alone_and_needs_less_history() -> None:
+    frame = monthly(12)
+    with_folds = TemporalSplit(gap_days=180, n_splits=3, step_months=3)
+    holdout_only = TemporalSplit(gap_days=180, n_splits=0)
+    assert list(holdout_only.split(frame)) == []
+    assert [w.name for w in holdout_only.windows(frame)] == ["holdout"]
+    train, holdout = holdout_only.holdout_split(frame)
+    assert [a.tolist() for a in holdout_only.holdout_split(frame)] == [
+        a.tolist() for a in with_folds.holdout_split(frame)
+    ]
+    assert len(train) and len(holdout)
+    with pytest.raises(ValueError, match="n_splits must be at least 0"):
+        TemporalSplit(gap_days=30, n_splits=-1).holdout_split(frame)
 
 
 def test_too_few_dates_are_refused_with_the_reason() -> None:

@@ -39,7 +39,7 @@ class TemporalSplit:
     gap_days
         The gap, in days: the label horizon.
     n_splits
-        Number of folds before the holdout.
+        Number of folds before the holdout (0: the holdout only).
     step_months
         Length of each fold's validation block, in calendar months.
     holdout_months
@@ -89,8 +89,9 @@ class TemporalSplit:
             ("step_months", self.step_months),
             ("holdout_months", self.holdout_months),
         ]:
-            if value < (0 if name == "gap_days" else 1):
-                raise ValueError(f"TemporalSplit: {name} must be positive, got {value}")
+            least = 0 if name in ("gap_days", "n_splits") else 1
+            if value < least:
+                raise ValueError(f"TemporalSplit: {name} must be at least {least}, got {value}")
         times = pd.to_datetime(X[self.time_column])
         if len(times) == 0 or times.isna().any():
             raise ValueError(f"TemporalSplit: {self.time_column!r} is empty or has missing dates")
