@@ -195,3 +195,19 @@ def test_customers_and_orders_only_give_customer_actions_without_counterparts(
     actions = pd.read_csv(out)
     assert set(actions["entity_type"]) == {"customer"}
     assert actions["counterpart_id"].isna().all()
+
+
+def test_feature_drift_of_one_model_is_the_drift_scoring_reports(store: Path) -> None:
+    from stagnation.scoring import feature_drift, score_with_drift
+
+    crm = load_crm(SAMPLE)
+    steps: list[str] = []
+    result = score_with_drift(crm, "2026-01-01", progress=steps.append)
+    name = "stagnation-customer-recycling"
+    one = feature_drift(crm, "2026-01-01", f"models:/{name}@champion")
+
+    expected = result.drift[result.drift["model_name"] == name].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one.reset_index(drop=True), expected)
+    assert len(one) > 50 and set(one["shift"]) <= {"stable", "moderate", "major"}
+    assert steps[0] == "loading the models" and steps[-1] == "ranking"
+    assert {"rep features, scores and reasons", "matching recipients"} <= set(steps)

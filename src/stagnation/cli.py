@@ -345,19 +345,23 @@ def score(
     from stagnation.scoring import score_with_drift
 
     began = time.perf_counter()
-    with user_errors():
+    err = Console(stderr=True, soft_wrap=True)
+    with user_errors(), err.status("loading the extract") as status:
         at = parse_moment(as_of, "--as-of")
         crm = load_crm(data_dir)
-        result = score_with_drift(crm, at, model_uris=model_uri or (), top=top)
+        result = score_with_drift(
+            crm, at, model_uris=model_uri or (), top=top, progress=status.update
+        )
         actions, drift = result.actions, result.drift
         drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")
+        status.update(f"writing {out}")
         write_table(actions, out)
         write_table(drift, drift_file)
     console = Console(soft_wrap=True)
     major = drift[drift["shift"] == "major"]
     if len(major):
         worst = ", ".join(f"{r.feature} ({r.psi:.2f})" for r in major.head(3).itertuples())
-        Console(stderr=True, soft_wrap=True).print(
+        err.print(
             Text(
                 f"warning: {len(major)} features drifted far from training (PSI >= 0.25); "
                 f"worst: {worst}. See {drift_file}",

@@ -14,9 +14,9 @@ pushed each row's score up most (LightGBM's own contributions), in plain words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -155,6 +155,7 @@ def score(
     top: int | None = None,
     matching: MatchingSettings | None = None,
     tracking_uri: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Return the ranked action list at ``as_of`` (CONTRACT.md section 4).
 
@@ -168,7 +169,13 @@ def score(
         output). An extract without activities gives customer actions only.
     """
     return score_with_drift(
-        crm, as_of, model_uris=model_uris, top=top, matching=matching, tracking_uri=tracking_uri
+        crm,
+        as_of,
+        model_uris=model_uris,
+        top=top,
+        matching=matching,
+        tracking_uri=tracking_uri,
+        progress=progress,
     ).actions
 
 
@@ -180,6 +187,7 @@ def score_with_drift(
     top: int | None = None,
     matching: MatchingSettings | None = None,
     tracking_uri: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ScoringResult:
     """Return the ranked action list at ``as_of`` and the drift of the features scored.
 
@@ -198,6 +206,8 @@ def score_with_drift(
         Caps and cooldown of the recipient and coach matching.
     tracking_uri
         Where the registry lives (default as in :func:`stagnation.tracking.resolve_tracking_uri`).
+    progress
+        Called with a short message as each step starts (a progress bar, a log, a timer).
 
     Returns
     -------
@@ -206,13 +216,16 @@ def score_with_drift(
         feature of the rows scored against the rows the model was trained on.
     """
     at = pd.Timestamp(as_of)
+    say = progress or (lambda _message: None)
     need: list[ModelName] = ["customer-recycling"]
     if crm.activities is not None:
         need.insert(0, "rep-passivity")
+    say("loading the models")
     models = load_scoring_models(model_uris, need=need, tracking_uri=tracking_uri)
     settings = matching or MatchingSettings()
 
     customer_model = models["customer-recycling"]
+    say("indexing the extract")
     cust_ctx = FeatureContext.build(crm, dormant_days=int(customer_model.settings["dormant_days"]))
     reps = _rep_roster(crm, cust_ctx, at)
     parts = []
@@ -225,6 +238,7 @@ def score_with_drift(
             if dormant == cust_ctx.dormant_days
             else FeatureContext.build(crm, dormant_days=dormant)
         )
+        say("rep features, scores and reasons")
         rep_features_at = features_at(rep_ctx, "rep", at, dormant_days=rep_ctx.dormant_days)
         drift.append(_drift(rep_model, rep_features_at))
         rep_rows = _rep_actions(crm, rep_features_at, rep_model)
@@ -233,22 +247,45 @@ def score_with_drift(
         reps["passivity_score"] = (
             rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
         )
+        say("matching coaches")
         rep_rows["counterpart_id"] = assign_coaches(
             rep_rows[["entity_id", "priority", "team"]].rename(columns={"entity_id": "rep_id"}),
             reps,
             settings,
         ).to_numpy()
         parts.append(rep_rows.drop(columns=["team"]))
+    say("customer features")
     cust_features = features_at(cust_ctx, "customer", at, dormant_days=cust_ctx.dormant_days)
     drift.append(_drift(customer_model, cust_features))
     parts.append(
-        _customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings)
+        _customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings, say)
     )
+    say("ranking")
     parts = [p for p in parts if len(p)]
     actions = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACTION_COLUMNS[1:])
     )
     return ScoringResult(_rank(actions, at, top), pd.concat(drift, ignore_index=True))
+
+
+def feature_drift(
+    crm: CRM,
+    as_of: pd.Timestamp | str,
+    model_uri: str = "models:/stagnation-customer-recycling@champion",
+    *,
+    tracking_uri: str | None = None,
+) -> pd.DataFrame:
+    """Return how far one model's features at ``as_of`` drifted from its training rows.
+
+    The same table :func:`score_with_drift` returns, for one model (any alias, version or
+    exported folder): ``model_name``, ``feature``, ``psi``, ``rows`` and ``shift``, worst first.
+    A model owner reads it before promoting a challenger trained on older data.
+    """
+    model = _load(str(model_uri), tracking_uri)
+    ctx = FeatureContext.build(crm, dormant_days=int(model.settings["dormant_days"]))
+    entity: Literal["rep", "customer"] = "rep" if model.name == "rep-passivity" else "customer"
+    features = features_at(ctx, entity, pd.Timestamp(as_of), dormant_days=ctx.dormant_days)
+    return _drift(model, features)
 
 
 def _drift(model: ScoringModel, features: pd.DataFrame) -> pd.DataFrame:
@@ -320,8 +357,12 @@ def _rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame
     return roster
 
 
-def _new_business_per_day(crm: CRM, at: pd.Timestamp) -> pd.Series:
-    """Return each rep's revenue from customers first won in the last 365 days, per day."""
+def new_business_per_day(crm: CRM, at: pd.Timestamp) -> pd.Series:
+    """Return each rep's revenue from customers first won in the last 365 days, per day.
+
+    Only orders before ``at`` count; a rep slide stops this revenue, so ``P(slide) x this x
+    horizon`` is the new business at risk that ranks reps in the action list.
+    """
     if crm.orders is None:
         return pd.Series(dtype=float)
     orders = crm.orders.loc[crm.orders["ordered_at"] < at]
@@ -337,7 +378,7 @@ def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.Da
     predicted = model.predict(features)
     horizon = float(model.settings["horizon_days"])
     at = pd.Timestamp(features["as_of"].iloc[0])
-    at_risk = _new_business_per_day(crm, at).reindex(features["rep_id"]).fillna(0.0).to_numpy()
+    at_risk = new_business_per_day(crm, at).reindex(features["rep_id"]).fillna(0.0).to_numpy()
     value = predicted["score"].to_numpy() * at_risk * horizon
     team = (
         crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
@@ -369,9 +410,11 @@ def _customer_actions(
     at: pd.Timestamp,
     reps: pd.DataFrame,
     settings: MatchingSettings,
+    say: Callable[[str], None],
 ) -> pd.DataFrame:
     if features.empty:
         return pd.DataFrame()
+    say("customer scores and reasons")
     predicted = model.predict(features)
     codes = ctx.customers.get_indexer(pd.Index(features["customer_id"]))
     owner_code = ctx.owner_at(codes, np.full(len(codes), at.to_datetime64()))
@@ -405,6 +448,7 @@ def _customer_actions(
             "size": firmographics["size"].to_numpy(),
         }
     )
+    say("matching recipients")
     rows["counterpart_id"] = assign_recipients(
         candidates, reps, _wins(crm, at), _recent_owners(ctx, at, settings.cooldown_days), settings
     ).to_numpy()
