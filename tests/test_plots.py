@@ -81,3 +81,25 @@ def test_docstring_examples() -> None:
 
     result = doctest.testmod(plots, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_backtest_chart_sums_hits_over_dates_per_k_and_strategy() -> None:
+    dates = [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
+    rows = [
+        {"entity_type": entity, "as_of": at, "k": k, "strategy": s, "hits": h, "value": 0.0}
+        for entity in ("customer", "rep")
+        for at in dates
+        for k in (5, 10)
+        for s, h in (("our ranking", k / 5 + 1), ("pool rule", 1.0), ("random", 0.5))
+    ]
+    fig = plots.backtest_chart(pd.DataFrame(rows))
+    _check(fig, 2)
+    customers = fig.axes[0]
+    heights = [bar.get_height() for bar in customers.patches]
+    # bars by strategy (alphabetical), then K: ours 2 + 2 at K=5 and 3 + 3 at K=10
+    assert heights == [4.0, 6.0, 2.0, 2.0, 1.0, 1.0]
+    assert "sum over 2 dates" in customers.get_ylabel()
+    only_reps = plots.backtest_chart(pd.DataFrame(rows).query("entity_type == 'rep'"))
+    assert [ax.get_title() for ax in only_reps.axes] == ["Reps: truly sliding in the top K"]
+    with pytest.raises(ValueError, match="lacks the columns"):
+        plots.backtest_chart(pd.DataFrame({"k": [1]}))

@@ -1,4 +1,4 @@
-"""Evaluation plots of a binary scorer: gain and lift, calibration, ROC and PR, importances.
+"""Evaluation plots: gain and lift, calibration, ROC and PR, importances, the backtest.
 
 Every function builds and returns a :class:`matplotlib.figure.Figure` without touching pyplot's
 global state, so they are safe under the ``Agg`` backend, in threads, and in notebooks (where a
@@ -25,6 +25,7 @@ from sklearn.metrics import (
 )
 
 __all__ = [
+    "backtest_chart",
     "calibration_curve",
     "contribution_summary",
     "feature_importance_chart",
@@ -330,4 +331,69 @@ def contribution_summary(
     bar.ax.set_yticklabels(["low", "high"])
     bar.set_label("Feature value (rank)")
     fig.suptitle(title or f"Feature contributions ({len(contributions)} rows)")
+    return fig
+
+
+def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
+    """Plot the backtest: true cases found in the top K by each strategy, summed over dates.
+
+    Parameters
+    ----------
+    table
+        From :func:`stagnation.backtest.backtest` (or ``backtest_customers`` /
+        ``backtest_reps``): columns ``entity_type``, ``as_of``, ``k``, ``strategy``, ``hits``
+        and ``value``.
+    title
+        Figure title; a default one is used when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One panel per entity type (customers: truly revivable customers among the K released
+        or assigned; reps: reps among the K coached who truly slid), grouped bars per K.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"entity_type": "customer", "as_of": pd.Timestamp("2025-01-01"),
+    ...     "k": [10, 10], "strategy": ["our ranking", "pool rule"], "hits": [4.0, 1.0],
+    ...     "value": [900.0, 50.0]})
+    >>> [ax.get_title() for ax in backtest_chart(table).axes]
+    ['Customers: truly revivable in the top K']
+    """
+    required = {"entity_type", "as_of", "k", "strategy", "hits"}
+    if missing := required - set(table.columns):
+        raise ValueError(f"the backtest table lacks the columns {sorted(missing)}")
+    titles = {
+        "customer": ("Customers: truly revivable in the top K", "customers K released or assigned"),
+        "rep": ("Reps: truly sliding in the top K", "reps K coached"),
+    }
+    entities = [e for e in titles if e in set(table["entity_type"])]
+    if not entities:
+        raise ValueError("the backtest table has no customer or rep rows")
+    fig = Figure(figsize=(5.5 * len(entities), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(entities)))
+    for ax, entity in zip(axes, entities, strict=True):
+        part = table[table["entity_type"] == entity]
+        totals = part.pivot_table(index="k", columns="strategy", values="hits", aggfunc="sum")
+        # ours first (the ranking before the priority), then the rules, random last
+        strategies = sorted(
+            totals.columns,
+            key=lambda s: (s == "random", not s.startswith("our"), s != "our ranking", s),
+        )
+        width = 0.8 / len(strategies)
+        x = np.arange(len(totals))
+        for i, strategy in enumerate(strategies):
+            style = {"color": "grey"} if strategy == "random" else {}
+            ax.bar(x + i * width, totals[strategy], width, label=strategy, **style)
+        ax.set_xticks(x + width * (len(strategies) - 1) / 2, [str(k) for k in totals.index])
+        dates = part["as_of"].nunique()
+        head, xlabel = titles[entity]
+        ax.set(
+            title=head,
+            xlabel=f"K ({xlabel} per date)",
+            ylabel=f"True cases found (count, sum over {dates} dates)",
+        )
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(title or "Backtest: acting on our ranking vs today's rules")
     return fig

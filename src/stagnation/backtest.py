@@ -1,0 +1,298 @@
+"""Backtest: would acting on our ranking have beaten the rules the field uses today?
+
+At past ``as_of`` dates, with a model that saw nothing at or after them, take the top ``K`` of
+each strategy and count what really happened (the simulator's truth) and what the extract shows:
+
+* **customers**: our ranking (``expected_value = P(reactivation) x expected order value``, the
+  action list's order) against the **pool rule** (release the customers longest without a
+  follow-up: ``days_since_last_touch``, never-touched first) and **random** choice. Counted: how
+  many of the K were truly revivable at ``as_of`` (``dormant_revivable`` in the truth), how many
+  did reactivate in the horizon, and the order value they brought back in the horizon.
+* **reps**: our ranking by ``P(slide)`` and by the action list's priority (``P(slide) x the
+  rep's new-customer revenue``) against the **drift rule** (lowest recent hunting share relative
+  to the rep's own past first) and random. Counted: how many of the K truly slid in the horizon
+  (a slide starting or under way, per the truth), and the new-customer revenue those sliding
+  reps were bringing in over one horizon.
+
+The dates of one trained model are its holdout (:func:`stagnation.training.train`): the latest
+label-complete ``as_of`` dates before its cutoff, scored by the model fitted on snapshots whose
+labels ended before the holdout began (a gap of one horizon). :func:`backtest` trains at several
+cutoffs, a few months apart, so that the holdouts tile a year or more of past dates. Random
+choice is its expectation, ``K x`` the population's mean, not a draw, so the table is the same
+on every run.
+
+The value brought back is what the customers ordered in the horizon as things were run: a lower
+bound on what recycling them to a hunter would have won back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from stagnation.crm import CRM, customer_state_truth, slide_truth
+from stagnation.features import FeatureContext
+from stagnation.labels import CustomerReactivationSettings
+from stagnation.snapshots import data_end
+from stagnation.training import TrainingResult
+
+__all__ = [
+    "CUSTOMER_KS",
+    "REP_KS",
+    "backtest",
+    "backtest_customers",
+    "backtest_reps",
+    "backtest_summary",
+    "ranking_beats_rule",
+]
+
+#: Default numbers of customers acted on per ``as_of``.
+CUSTOMER_KS: tuple[int, ...] = (25, 50, 100, 200)
+#: Default numbers of reps coached per ``as_of``.
+REP_KS: tuple[int, ...] = (3, 5, 10)
+#: Strategy names in the tables, ours first.
+RANKING, PRIORITY, RANDOM = "our ranking", "our priority", "random"
+POOL_RULE, DRIFT_RULE = "pool rule", "drift rule"
+
+COLUMNS = ["entity_type", "as_of", "k", "strategy", "population", "hits", "reactivated", "value"]
+
+
+def _top(frame: pd.DataFrame, keys: tuple[str, ...], ids: np.ndarray, k: int) -> pd.DataFrame:
+    """Return the ``k`` rows highest by ``keys`` (in order), ties by id."""
+    descending = [-frame[key].to_numpy(dtype=float) for key in reversed(keys)]
+    return frame.iloc[np.lexsort((ids, *descending))[:k]]
+
+
+def _rows(
+    entity_type: str,
+    groups: pd.DataFrame,
+    ks: Sequence[int],
+    strategies: Mapping[str, tuple[str, ...]],
+    id_column: str,
+    outcome: Callable[[pd.DataFrame], dict[str, float]],
+) -> pd.DataFrame:
+    """Count the outcome of the top ``K`` of every strategy at every ``as_of``."""
+    rows = []
+    for at, group in groups.groupby("as_of", sort=True):
+        ids = group[id_column].to_numpy(dtype=str)
+        for k in ks:
+            take = min(k, len(group))
+            for strategy, keys in strategies.items():
+                chosen = _top(group, keys, ids, take)
+                rows.append(
+                    {"as_of": at, "k": k, "strategy": strategy, "population": len(group)}
+                    | outcome(chosen)
+                )
+            expected = {key: value * take / len(group) for key, value in outcome(group).items()}
+            rows.append(
+                {"as_of": at, "k": k, "strategy": RANDOM, "population": len(group)} | expected
+            )
+    out = pd.DataFrame(rows)
+    out.insert(0, "entity_type", entity_type)
+    return out.reindex(columns=COLUMNS)
+
+
+def backtest_customers(
+    result: TrainingResult,
+    truth: dict[str, pd.DataFrame],
+    ks: Sequence[int] = CUSTOMER_KS,
+) -> pd.DataFrame:
+    """Return the customer backtest: top ``K`` of our ranking vs the pool rule vs random.
+
+    Parameters
+    ----------
+    result
+        A trained ``customer-recycling`` model (its holdout is the backtest's dates and rows).
+    truth
+        The simulator's truth tables (:func:`stagnation.workflow.read_truth`).
+    ks
+        The numbers of customers acted on at each ``as_of``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`, one row per ``as_of``, ``K`` and strategy: ``hits`` = truly
+        revivable customers among the K, ``reactivated`` = those that ordered in the horizon,
+        ``value`` = their order value in the horizon.
+    """
+    if result.name != "customer-recycling":
+        raise ValueError(
+            f"backtest_customers needs the customer-recycling model, not {result.name}"
+        )
+    holdout = result.holdout
+    probability = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
+    if result.value_model is not None:
+        value = np.clip(result.value_model.predict(holdout[result.feature_names]), 0.0, None)
+        expected = probability * np.asarray(value, dtype=float)
+    else:
+        expected = probability
+    untouched = holdout["days_since_last_touch"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "customer_id": holdout["customer_id"].to_numpy(),
+            "as_of": holdout["as_of"].to_numpy(),
+            "ranking": expected,
+            "pool_rule": np.where(np.isnan(untouched), np.inf, untouched),
+            "revivable": (customer_state_truth(truth, holdout) == "dormant_revivable")
+            .fillna(False)
+            .to_numpy(dtype=bool),
+            "label": holdout["label"].to_numpy(dtype=bool),
+            "value": holdout["value"].to_numpy(dtype=float),
+        }
+    )
+
+    def outcome(chosen: pd.DataFrame) -> dict[str, float]:
+        return {
+            "hits": float(chosen["revivable"].sum()),
+            "reactivated": float(chosen["label"].sum()),
+            "value": float(chosen["value"].sum()),
+        }
+
+    strategies = {RANKING: ("ranking",), POOL_RULE: ("pool_rule",)}
+    return _rows("customer", frame, ks, strategies, "customer_id", outcome)
+
+
+def backtest_reps(
+    result: TrainingResult,
+    crm: CRM,
+    truth: dict[str, pd.DataFrame],
+    ks: Sequence[int] = REP_KS,
+) -> pd.DataFrame:
+    """Return the rep backtest: top ``K`` of our ranking vs the drift rule vs random.
+
+    Parameters
+    ----------
+    result
+        A trained ``rep-passivity`` model (its holdout is the backtest's dates and rows).
+    crm
+        The extract the model was trained on, for each rep's new-customer revenue before
+        ``as_of`` (the action list's priority).
+    truth
+        The simulator's truth tables (:func:`stagnation.workflow.read_truth`).
+    ks
+        The numbers of reps coached at each ``as_of``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`, one row per ``as_of``, ``K`` and strategy: ``hits`` = reps
+        among the K that truly slid in the horizon, ``reactivated`` = those the observable label
+        marks, ``value`` = the new-customer revenue over one horizon (at the rate of the last
+        365 days) of the reps among the K that truly slid: the new business a coach protects.
+    """
+    from stagnation.scoring import new_business_per_day
+
+    if result.name != "rep-passivity":
+        raise ValueError(f"backtest_reps needs the rep-passivity model, not {result.name}")
+    holdout = result.holdout
+    horizon = int(result.settings["horizon_days"])
+    probability = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
+    at_risk = np.zeros(len(holdout))
+    for at in holdout["as_of"].unique():
+        rows = (holdout["as_of"] == at).to_numpy()
+        per_day = new_business_per_day(crm, pd.Timestamp(at))
+        at_risk[rows] = per_day.reindex(holdout["rep_id"][rows]).fillna(0.0).to_numpy() * horizon
+    drift = holdout["hunting_share_vs_own_past"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "rep_id": holdout["rep_id"].to_numpy(),
+            "as_of": holdout["as_of"].to_numpy(),
+            "ranking": probability,
+            "priority": probability * at_risk,
+            "at_risk": at_risk,
+            "drift_rule": np.where(np.isnan(drift), -np.inf, -drift),
+            "slid": slide_truth(truth, holdout, horizon),
+            "label": holdout["label"].to_numpy(dtype=bool),
+        }
+    )
+
+    def outcome(chosen: pd.DataFrame) -> dict[str, float]:
+        return {
+            "hits": float(chosen["slid"].sum()),
+            "reactivated": float(chosen["label"].sum()),
+            "value": float(chosen["at_risk"].where(chosen["slid"], 0.0).sum()),
+        }
+
+    # reps with nothing at risk tie on priority at zero: P(slide) orders them
+    strategies = {
+        RANKING: ("ranking",),
+        PRIORITY: ("priority", "ranking"),
+        DRIFT_RULE: ("drift_rule",),
+    }
+    return _rows("rep", frame, ks, strategies, "rep_id", outcome)
+
+
+def backtest(
+    crm: CRM | FeatureContext,
+    truth: dict[str, pd.DataFrame],
+    *,
+    rounds: int = 3,
+    step_months: int = 3,
+    customer_ks: Sequence[int] = CUSTOMER_KS,
+    rep_ks: Sequence[int] = REP_KS,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Train both models at ``rounds`` cutoffs and backtest each on its holdout dates.
+
+    The first cutoff is the end of the data, each next one ``step_months`` earlier; with the
+    default three-month holdout and step, the rounds' dates do not overlap. An extract without
+    activities backtests the customer model only. Both models use the default label settings
+    (one feature context, the contract's dormancy) and no evaluation folds: the folds do not
+    change the holdout's model, and without them the earliest cutoffs need less history.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`backtest_customers` and :func:`backtest_reps` of every round, stacked, with a
+        ``cutoff`` column.
+    """
+    from stagnation.workflow import train_model
+
+    ctx = FeatureContext.of(crm, dormant_days=CustomerReactivationSettings().dormant_days)
+    end = data_end(ctx.crm)
+    parts = []
+    for round_ in range(rounds):
+        cutoff = end - pd.DateOffset(months=step_months * round_)
+        if progress is not None:
+            progress(f"training both models on history before {cutoff:%Y-%m-%d}")
+        customers = train_model(ctx, "customer-recycling", as_of=cutoff, n_splits=0)
+        parts.append(backtest_customers(customers, truth, customer_ks).assign(cutoff=cutoff))
+        if ctx.activities_by_rep is not None:
+            reps = train_model(ctx, "rep-passivity", as_of=cutoff, n_splits=0)
+            parts.append(backtest_reps(reps, ctx.crm, truth, rep_ks).assign(cutoff=cutoff))
+    return pd.concat(parts, ignore_index=True)
+
+
+def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Return the backtest summed over its ``as_of`` dates: one row per entity type and K.
+
+    Columns are ``(measure, strategy)`` pairs, measures ``hits``, ``reactivated`` and ``value``.
+    """
+    wide = table.pivot_table(
+        index=["entity_type", "k"],
+        columns="strategy",
+        values=["hits", "reactivated", "value"],
+        aggfunc="sum",
+    )
+    order = [
+        s for s in (RANKING, PRIORITY, POOL_RULE, DRIFT_RULE, RANDOM) if s in set(table["strategy"])
+    ]
+    return wide.reindex(columns=order, level="strategy")
+
+
+def ranking_beats_rule(table: pd.DataFrame) -> pd.Series:
+    """Return, per entity type and K, whether our ranking found more true cases than the rule.
+
+    Summed over the ``as_of`` dates; customers compare against the pool rule, reps against the
+    drift rule.
+    """
+    totals = table.pivot_table(
+        index=["entity_type", "k"], columns="strategy", values="hits", aggfunc="sum"
+    )
+    entity = totals.index.get_level_values("entity_type")
+    against = np.where(
+        entity == "customer", totals.get(POOL_RULE, np.nan), totals.get(DRIFT_RULE, np.nan)
+    )
+    return (totals[RANKING] > against).rename("beats_rule")
