@@ -45,7 +45,8 @@ class PromotionResult:
     challenger
         Version aliased ``challenger`` (``None`` if there is none).
     promoted
-        Whether ``champion`` now points to the challenger's version.
+        Whether ``champion`` now points to the challenger's version (from :func:`compare`:
+        whether :func:`promote` would move it).
     forced
         Whether ``force`` was asked for and needed.
     message
@@ -114,6 +115,30 @@ def _score(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
     return np.asarray(scores["score"], dtype=float)
 
 
+def compare(name: str, *, tracking_uri: str | None = None) -> PromotionResult:
+    """Compare the ``challenger`` with the ``champion`` as :func:`promote` would; move nothing.
+
+    Both versions re-score the challenger's holdout snapshots (the newest label-complete data,
+    logged with the challenger's run). ``promoted`` in the result says whether
+    :func:`promote` *would* promote (challenger's ROC AUC at least the champion's); aliases and
+    tags stay as they are.
+
+    Parameters
+    ----------
+    name
+        Registered model name, or its short form (``customer-recycling``).
+    tracking_uri
+        Tracking/registry URI; resolved as in :func:`resolve_tracking_uri`.
+
+    Raises
+    ------
+    ValueError
+        When the model is not registered, has no versions, or the versions cannot be compared
+        (different feature columns).
+    """
+    return _decide(name, tracking_uri=tracking_uri, force=False, apply=False)
+
+
 def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) -> PromotionResult:
     """Move alias ``champion`` to the ``challenger`` version when it is at least as good.
 
@@ -122,7 +147,8 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
     rows is greater than or equal to the champion's (ties promote: the newer model wins); refuse
     when it is lower or either AUC is undefined (a single-class holdout). ``force`` promotes
     regardless. With no champion yet, the challenger is promoted without comparison; with no
-    challenger, or the same version under both aliases, nothing changes.
+    challenger, or the same version under both aliases, nothing changes. :func:`compare` shows
+    the same comparison without promoting.
 
     Parameters
     ----------
@@ -144,6 +170,11 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
         When the model is not registered, has no versions, or the versions cannot be compared
         (different feature columns) and ``force`` is not set.
     """
+    return _decide(name, tracking_uri=tracking_uri, force=force, apply=True)
+
+
+def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) -> PromotionResult:
+    """Compare challenger and champion; with ``apply``, move the alias and tag the decision."""
     name = registered_name(name)
     uri = resolve_tracking_uri(tracking_uri)
     mlflow_client = client(uri)
@@ -151,14 +182,16 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
     champion = _version_by_alias(mlflow_client, name, CHAMPION)
     challenger = _version_by_alias(mlflow_client, name, CHALLENGER)
     old = str(champion.version) if champion else None
+    would = "" if apply else "would be "
     if challenger is None:
         message = f"{name} has no '{CHALLENGER}' version: nothing to promote"
         return PromotionResult(name, old, None, False, False, message, pd.DataFrame())
     new = str(challenger.version)
     if champion is None or str(champion.version) == new:
         if champion is None:
-            mlflow_client.set_registered_model_alias(name, CHAMPION, new)
-            message = f"{name} had no champion: version {new} is now '{CHAMPION}'"
+            if apply:
+                mlflow_client.set_registered_model_alias(name, CHAMPION, new)
+            message = f"{name} had no champion: version {new} {would or 'is now '}'{CHAMPION}'"
         else:
             message = f"version {new} of {name} is already both champion and challenger"
         return PromotionResult(name, old, new, champion is None, False, message, pd.DataFrame())
@@ -173,7 +206,8 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
     except ValueError:
         if not force:
             raise
-        mlflow_client.set_registered_model_alias(name, CHAMPION, new)
+        if apply:
+            mlflow_client.set_registered_model_alias(name, CHAMPION, new)
         message = f"forced: version {new} of {name} is now '{CHAMPION}' without comparison"
         return PromotionResult(name, old, new, True, True, message, pd.DataFrame(), len(holdout))
     metrics = {}
@@ -190,6 +224,10 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
         f"challenger v{new} {PRIMARY_METRIC} {ours:.4f} vs champion v{old} {theirs:.4f} "
         f"on {len(holdout)} holdout rows"
     )
+    if not apply:
+        outcome = "would promote" if better else "would not promote"
+        message = f"{outcome}: {verdict}"
+        return PromotionResult(name, old, new, better, False, message, comparison, len(holdout))
     if better or force:
         mlflow_client.set_registered_model_alias(name, CHAMPION, new)
         how = "promoted" if better else "forced promotion despite a lower score"

@@ -8,13 +8,18 @@ from typing import Any
 
 import pandas as pd
 
-from stagnation.training._result import ENTITY_ID, TrainingResult
+from stagnation.training._result import (
+    ENTITY_ID,
+    HEADLINE,
+    MODEL,
+    TrainingResult,
+    fold_table,
+    holdout_table,
+)
 
 #: Longest param value logged inline; longer ones (grids, feature lists) go to settings.json.
 MAX_PARAM_CHARS = 250
 #: Holdout metrics shown first in tables and tags, when present.
-HEADLINE = ("roc_auc", "pr_auc", "lift_at_10", "precision_at_10", "brier", "log_loss", "ece")
-MODEL = "lightgbm"
 
 
 def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -73,27 +78,6 @@ def metric_dict(metrics: pd.DataFrame) -> dict[str, float]:
         + metrics["metric"].map(_clean)
     )
     return dict(zip(keys, metrics["value"].astype(float), strict=True))
-
-
-def holdout_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """Return holdout metrics as models x metrics, the model first, headline metrics first."""
-    rows = metrics[metrics["split"] == "holdout"]
-    table = rows.pivot_table(index="model", columns="metric", values="value", aggfunc="first")
-    columns = [m for m in HEADLINE if m in table.columns]
-    columns += sorted(c for c in table.columns if c not in columns)
-    return table.reindex(index=_model_order(table.index), columns=columns)
-
-
-def fold_table(metrics: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
-    """Return ``metric`` per temporal fold as models x folds."""
-    rows = metrics[(metrics["metric"] == metric) & metrics["split"].str.startswith("fold")]
-    table = rows.pivot_table(index="model", columns="split", values="value", aggfunc="first")
-    return table.reindex(_model_order(table.index))
-
-
-def _model_order(models: pd.Index) -> list[str]:
-    """Return the model first, then the baselines alphabetically."""
-    return [m for m in [MODEL, *sorted(m for m in models if m != MODEL)] if m in models]
 
 
 def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
@@ -218,7 +202,7 @@ def model_card(
     for metric in ("roc_auc", "lift_at_10"):
         folds = fold_table(result.metrics, metric)
         if not folds.empty:
-            sections += [f"## {metric} per temporal fold", markdown_table(folds)]
+            sections += [f"## {metric} per temporal fold and on the holdout", markdown_table(folds)]
     sections += [
         "## Known limits",
         limits,

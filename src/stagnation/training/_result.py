@@ -19,6 +19,32 @@ REGISTERED_NAMES: dict[str, str] = {
 }
 #: Id column of each model's entity.
 ENTITY_ID: dict[str, str] = {"rep-passivity": "rep_id", "customer-recycling": "customer_id"}
+#: The model's own name in the metrics tables (baselines have theirs).
+MODEL = "lightgbm"
+#: Metrics shown first, in this order.
+HEADLINE = ("roc_auc", "pr_auc", "lift_at_10", "precision_at_10", "brier", "log_loss", "ece")
+
+
+def _model_order(models: pd.Index) -> list[str]:
+    """Return the model first, then the baselines alphabetically."""
+    return [m for m in [MODEL, *sorted(m for m in models if m != MODEL)] if m in models]
+
+
+def holdout_table(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Return holdout metrics as models x metrics, the model first, headline metrics first."""
+    rows = metrics[metrics["split"] == "holdout"]
+    table = rows.pivot_table(index="model", columns="metric", values="value", aggfunc="first")
+    columns = [m for m in HEADLINE if m in table.columns]
+    columns += sorted(c for c in table.columns if c not in columns)
+    return table.reindex(index=_model_order(table.index), columns=columns)
+
+
+def fold_table(metrics: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
+    """Return ``metric`` of every split (folds, then the holdout) as models x splits."""
+    rows = metrics[metrics["metric"] == metric]
+    table = rows.pivot_table(index="model", columns="split", values="value", aggfunc="first")
+    splits = [*sorted(c for c in table.columns if c != "holdout"), "holdout"]
+    return table.reindex(index=_model_order(table.index), columns=[c for c in splits if c in table])
 
 
 @dataclass
@@ -74,6 +100,14 @@ class TrainingResult:
     def registered_name(self) -> str:
         """Return the MLflow registered model name."""
         return REGISTERED_NAMES[self.name]
+
+    def holdout_table(self) -> pd.DataFrame:
+        """Return the holdout metrics of the model and every baseline (models x metrics)."""
+        return holdout_table(self.metrics)
+
+    def fold_table(self, metric: str = "roc_auc") -> pd.DataFrame:
+        """Return one metric of the model and every baseline per fold and on the holdout."""
+        return fold_table(self.metrics, metric)
 
     def headline(self) -> dict[str, float]:
         """Return the holdout metrics of the model itself, as ``{metric: value}``."""
