@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 export MLFLOW_DISABLE_TELEMETRY := true
 export MPLBACKEND := Agg
 
-.PHONY: install demo test lint typecheck pytest sample benchmark benchmark-features clean
+.PHONY: install demo test lint typecheck pytest notebooks sample benchmark benchmark-features \
+	benchmark-score benchmark-backtest benchmark-models readme-images clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,18 +31,33 @@ demo: $(STAMP)
 	$(BIN)/stagnation train data/sample && \
 	$(BIN)/stagnation score data/sample --as-of 2026-01-01 --out actions.csv
 
-## Lint, type-check and run the whole test suite (slow tests included).
-test: lint typecheck pytest
+## Lint, type-check, run the whole test suite (slow tests included) and every notebook.
+test: lint typecheck pytest notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Run every notebook top to bottom (nbmake), each against a throwaway MLflow store, so they
+## neither read nor change ./mlflow.db. A cell may take at most 60 s.
+notebooks: $(STAMP)
+	@for nb in notebooks/*.ipynb; do \
+	  tmp=$$(mktemp -d); \
+	  MLFLOW_TRACKING_URI="sqlite:///$$tmp/mlflow.db" \
+	    $(BIN)/python -m pytest --nbmake --nbmake-timeout=60 --durations=1 -q "$$nb"; \
+	  status=$$?; rm -rf "$$tmp"; [ $$status -eq 0 ] || exit $$status; \
+	done
+
+## Redraw the README's pictures (docs/images/) by running the notebooks' tagged cells.
+readme-images: $(STAMP)
+	$(BIN)/python notebooks/readme_images.py
 
 ## Regenerate the bundled sample (same seed, same bytes).
 sample: $(STAMP)
@@ -54,6 +70,18 @@ benchmark: $(STAMP)
 ## Time features and snapshots at 1M, 3M and 10M activities.
 benchmark-features: $(STAMP)
 	$(BIN)/python benchmarks/features_scaling.py
+
+## Time the ranked action list on the large company (trains both models on it first).
+benchmark-score: $(STAMP)
+	$(BIN)/python benchmarks/score_large.py
+
+## Backtest our ranking against the pool rule, the drift rule and random (sample + seed 11).
+benchmark-backtest: $(STAMP)
+	$(BIN)/python benchmarks/backtest.py
+
+## Both models against their baselines, per fold and on the holdout (sample + seed 11).
+benchmark-models: $(STAMP)
+	$(BIN)/python benchmarks/evaluate_models.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
