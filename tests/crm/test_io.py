@@ -282,3 +282,25 @@ def test_written_files_follow_the_umask_like_any_new_file(crm: CRM, tmp_path: Pa
         os.umask(old)
     for file in tmp_path.glob("*.parquet"):
         assert file.stat().st_mode & 0o777 == 0o644, file
+
+
+@pytest.mark.parametrize("as_category", [False, True])
+def test_from_frames_names_an_enum_value_outside_the_contract(as_category: bool) -> None:
+    channel = pd.Series(["online", "direct", None])
+    orders = pd.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O3"],
+            "customer_id": "C1",
+            "ordered_at": "2025-01-01",
+            "amount": 1.0,
+            "channel": channel.astype("category") if as_category else channel,
+        }
+    )
+    customers = pd.DataFrame({"customer_id": ["C1"], "created_at": ["2024-01-01"]})
+    with pytest.raises(
+        ValueError, match=r"orders\.channel: cannot read as enum: values outside .*'direct'"
+    ):
+        CRM.from_frames(customers=customers, orders=orders)
+    fine = CRM.from_frames(customers=customers, orders=orders.iloc[[0, 2]])
+    assert fine.orders["channel"].tolist()[0] == "online"
+    assert fine.orders["channel"].isna().tolist() == [False, True]

@@ -267,8 +267,16 @@ def _to_dtype(values: pd.Series, col: Column) -> pd.Series:
     if col.kind == "amount":
         return pd.to_numeric(values, errors="raise").astype("float64")
     if col.kind == "enum":
-        if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories.dtype == "str":
-            # Recode the few categories, not every value; unknown ones become missing.
+        categorical = isinstance(values.dtype, pd.CategoricalDtype)
+        seen = values.cat.remove_unused_categories().cat.categories if categorical else values
+        unknown = sorted(set(pd.Series(seen).dropna().astype(str)) - set(col.values))
+        if unknown:
+            raise ValueError(
+                f"values outside the contract's {', '.join(col.values)}: "
+                + ", ".join(repr(v) for v in unknown[:5])
+            )
+        if categorical and values.cat.categories.dtype == "str":
+            # Recode the few categories, not every value.
             return values.cat.set_categories(list(col.values), ordered=False)
         return values.astype("string").astype(col.dtype)
     return values.astype(TEXT_DTYPE)
