@@ -6,6 +6,10 @@ and target: ROC AUC and top-10 % lift of LightGBM and of every baseline per fold
 holdout, with the positives of each split; PR AUC, Brier score, ECE and the AUC against the
 simulator's truth on the holdout; whether LightGBM beats every baseline everywhere, and the
 smallest margins; training time per model.
+
+``--seeds 1 2 3 ...`` simulates one company per seed instead (``--reps``, ``--customers``;
+default the sample's size) and prints one summary line per company and target, then the share
+of splits LightGBM wins over all of them: how often a company of that size can show the win.
 """
 
 from __future__ import annotations
@@ -113,10 +117,71 @@ def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None
         )
 
 
+def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, object]:
+    """Return one company's and target's splits: won, lost or tied, and the smallest margins."""
+    diff = margins(result)
+    auc, lift = diff["roc_auc margin"], diff["lift_at_10 margin"]
+    positives = result.metrics[
+        (result.metrics["model"] == MODEL) & (result.metrics["metric"] == "positives")
+    ]["value"]
+    return {
+        "company": label,
+        "target": name,
+        "splits": len(diff),
+        "positives per split": f"{int(positives.min())}-{int(positives.max())}",
+        "won both": int(((auc > 0) & (lift > 0)).sum()),
+        "AUC not won": int((auc <= 0).sum()),
+        "lift@10 tied": int((lift == 0).sum()),
+        "lift@10 lost": int((lift < 0).sum()),
+        "min AUC margin": round(float(auc.min()), 3),
+        "min lift margin": round(float(lift.min()), 2),
+    }
+
+
+def study(seeds: list[int], reps: int, customers: int, tmp: Path) -> None:
+    """Simulate one company per seed, evaluate both models, print the summary."""
+    from stagnation.crm import SimConfig, simulate, write_sample
+    from stagnation.training._train import TooFewPositives
+
+    rows: list[dict[str, object]] = []
+    for seed in seeds:
+        folder = tmp / f"seed-{seed}"
+        write_sample(simulate(SimConfig(seed=seed, reps=reps, customers=customers)), folder)
+        ctx = FeatureContext.build(load_crm(folder))
+        truth = read_truth(folder)
+        for name, build in TARGETS.items():
+            snapshots = build(ctx)
+            try:
+                result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+            except TooFewPositives as refusal:
+                rows.append({"company": f"seed {seed}", "target": name, "splits": 0})
+                print(f"seed {seed} {name}: not trainable: {refusal}")
+                continue
+            rows.append(summary_row(f"seed {seed}", name, result))
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1))
+    table = pd.DataFrame(rows)
+    counts = ["won both", "AUC not won", "lift@10 tied", "lift@10 lost"]
+    table[counts] = table[counts].astype("Int64")  # missing: the model could not be trained
+    print(f"\n{len(seeds)} companies of {reps} reps and {customers:,} customers:")
+    print(table.to_string(index=False, na_rep="-"))
+    totals = table.groupby("target")[["splits", "won both", "lift@10 tied", "lift@10 lost"]].sum()
+    totals["AUC not won"] = table.groupby("target")["AUC not won"].sum()
+    print("\nsplits over all companies:")
+    print(totals.to_string())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folders", nargs="*", type=Path)
+    parser.add_argument("--seeds", type=int, nargs="+", help="simulate these companies instead")
+    parser.add_argument("--reps", type=int, default=60)
+    parser.add_argument("--customers", type=int, default=6_000)
     args = parser.parse_args()
+    pd.set_option("display.width", 200)
+    if args.seeds:
+        with tempfile.TemporaryDirectory() as tmp:
+            study(args.seeds, args.reps, args.customers, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folders = args.folders or default_companies(Path(tmp))
         for folder in folders:
