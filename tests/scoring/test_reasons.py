@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
-from stagnation.scoring._reasons import PHRASES, describe_reason, top_reasons
+from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
 
 CATEGORICALS = ("t_model_stage", "industry", "region", "size", "source")
 NUMERIC = sorted({d.name for d in (*REP_FEATURES, *CUSTOMER_FEATURES)})
@@ -199,3 +199,41 @@ def test_real_features_give_clean_reasons(entity: str) -> None:
     for _, row in features.head(50).iterrows():
         for name in names:
             _clean(describe_reason(name, row.to_dict()))
+
+
+def test_top_reasons_say_each_topic_once() -> None:
+    features = pd.DataFrame(
+        {
+            "hunting_share_30d": [0.09],
+            "hunting_share_90d": [0.2],
+            "hunting_share_vs_own_past": [0.3],
+            "tenure_years": [3.0],
+            "book_customers": [40.0],
+        }
+    )
+    contributions = pd.DataFrame(
+        {
+            "hunting_share_30d": [0.9],
+            "hunting_share_90d": [0.8],
+            "hunting_share_vs_own_past": [0.7],
+            "tenure_years": [0.2],
+            "book_customers": [0.1],
+        }
+    )
+    got = top_reasons(contributions, features).iloc[0].split("; ")
+    assert got == [
+        describe_reason("hunting_share_30d", features.iloc[0].to_dict()),
+        describe_reason("tenure_years", features.iloc[0].to_dict()),
+        describe_reason("book_customers", features.iloc[0].to_dict()),
+    ]
+    assert reason_topic("hunting_share_ratio_30d_90d") == reason_topic("hunting_share_365d")
+    assert reason_topic("days_since_last_order") == "days_since_last_order"
+
+
+def test_docstring_examples() -> None:
+    import doctest
+
+    from stagnation.scoring import _reasons
+
+    result = doctest.testmod(_reasons, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0

@@ -16,7 +16,7 @@ from stagnation.scoring._actions import (
     score_with_drift,
 )
 from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
-from stagnation.scoring._reasons import PHRASES, describe_reason, top_reasons
+from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -30,6 +30,7 @@ __all__ = [
     "feature_drift",
     "load_scoring_models",
     "new_business_per_day",
+    "reason_topic",
     "score",
     "score_with_drift",
     "top_reasons",

@@ -1,7 +1,8 @@
 """Reasons in plain words: the features that pushed a row's score up, rendered with their values.
 
 A scored row's reasons are the ``k`` features with the largest positive LightGBM contributions
-(``pred_contrib``), each turned into the phrase a sales manager would say, with the value:
+(``pred_contrib``), one per topic (:func:`reason_topic`: the 30- and 90-day hunting shares would
+say the same thing twice), each turned into the phrase a sales manager would say, with the value:
 "no outbound touch for 143 days", "ordered 12 times in the last 365 days", "hunting share fell
 from 41% to 9% in 90 days". :data:`PHRASES` holds one phrase builder per feature of
 :data:`~stagnation.features.REP_FEATURES` and :data:`~stagnation.features.CUSTOMER_FEATURES` (plus
@@ -15,6 +16,7 @@ with thousands separators and no decimals, ratios and years to one decimal. A mi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -28,6 +30,26 @@ Phrase = Callable[[Row], str]
 
 #: Separator between the reasons of one row.
 SEPARATOR = "; "
+#: Window and comparison suffixes that make variants of one topic (``orders_90d``, ``_365d``, ...).
+_VARIANT_SUFFIX = re.compile(r"_(?:\d+d|lifetime|prev|vs_own_past|own_past|ratio)$")
+
+
+def reason_topic(feature: str) -> str:
+    """Return the topic of a feature: its name without window and comparison suffixes.
+
+    Reasons show at most one feature per topic.
+
+    Examples
+    --------
+    >>> reason_topic("hunting_share_ratio_30d_90d"), reason_topic("orders_lifetime")
+    ('hunting_share', 'orders')
+    >>> reason_topic("days_since_last_order")
+    'days_since_last_order'
+    """
+    topic = feature
+    while (shorter := _VARIANT_SUFFIX.sub("", topic)) != topic:
+        topic = shorter
+    return topic
 
 
 # --------------------------------------------------------------------------- value formatting
@@ -875,8 +897,9 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame, k: int = 3)
     -------
     pandas.Series
         Named ``reasons``, indexed like ``contributions``: the phrases of the features with the
-        largest positive contributions, largest first (ties by feature name), joined with
-        ``"; "``; fewer than ``k`` when fewer are positive, ``""`` when none is.
+        largest positive contributions, largest first (ties by feature name), at most one per
+        :func:`reason_topic`, joined with ``"; "``; fewer than ``k`` when fewer are positive,
+        ``""`` when none is.
 
     Raises
     ------
@@ -901,19 +924,22 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame, k: int = 3)
         raise KeyError(f"no plain-words phrase for feature(s) {unknown}; add them to PHRASES")
     values = contributions[list(names)].to_numpy(dtype=np.float64)
     values = np.where(np.isnan(values), -np.inf, values)
-    k = min(k, values.shape[1])
     # stable sort of the negated values: largest first, ties in name order
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    positive = np.take_along_axis(values, order, axis=1) > 0
+    order = np.argsort(-values, axis=1, kind="stable")
+    topics = [reason_topic(n) for n in names]
 
     columns = {str(c): features[c].to_numpy() for c in features.columns}
     phrases = [PHRASES[n] for n in names]
     out: list[str] = []
     for i in range(len(values)):
-        picked = order[i][positive[i]]
-        if not len(picked):
-            out.append("")
-            continue
+        picked: list[int] = []
+        seen: set[str] = set()
+        for j in order[i]:
+            if len(picked) == k or values[i, j] <= 0:
+                break
+            if topics[j] not in seen:
+                seen.add(topics[j])
+                picked.append(int(j))
         row = _RowView(columns, i)
         out.append(SEPARATOR.join(phrases[j](row) for j in picked))
     return pd.Series(out, index=contributions.index, name="reasons", dtype=object)
