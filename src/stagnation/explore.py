@@ -36,7 +36,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 
-from stagnation.crm import ValidationReport
+from stagnation.crm import ValidationReport, truth_month
 from stagnation.features import ACTIVITY_KINDS, FeatureContext, rep_features
 from stagnation.features._context import REASONS
 from stagnation.features._rep import T_MODEL_STAGES
@@ -1001,10 +1001,8 @@ def _per_period(
 
 
 def _month_before(as_of: pd.Series) -> np.ndarray:
-    """Return the first day of the month holding the day before each ``as_of`` (a truth month:
-    the simulator's state at that month's end is the last one known at ``as_of``)."""
-    before = pd.DatetimeIndex(as_of - pd.Timedelta(days=1))
-    return to_ns(before.to_period("M").to_timestamp())
+    """Return the truth month (:func:`stagnation.crm.truth_month`) of each ``as_of``, as ns."""
+    return to_ns(pd.DatetimeIndex(truth_month(as_of)))
 
 
 def _with_rep_truth(frame: pd.DataFrame, truth: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

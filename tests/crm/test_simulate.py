@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.crm import SimConfig, Simulation, simulate, validate_extract
+from stagnation.crm import SimConfig, Simulation, simulate, truth_month, validate_extract
 from stagnation.features import classify_activities
 
 
@@ -109,11 +109,6 @@ def test_slides_unfold_over_weeks_to_months_and_some_recover(sim: Simulation) ->
 HORIZON = pd.Timedelta(days=180)
 
 
-def _month_before(when: pd.Series) -> pd.Series:
-    """Return the truth month whose end is the last snapshot before each moment."""
-    return (when - pd.Timedelta(days=1)).dt.to_period("M").dt.to_timestamp()
-
-
 def _revivable_dormant_outcomes(sim: Simulation) -> dict[str, pd.Series]:
     """Whether truly revivable dormant buyers ordered again within 180 days, by who had them.
 
@@ -130,7 +125,7 @@ def _revivable_dormant_outcomes(sim: Simulation) -> dict[str, pd.Series]:
     first, last = pd.Timestamp("2023-07-01"), orders["ordered_at"].max() - HORIZON
 
     def lookup(table: pd.Series, keys: pd.Series, when: pd.Series) -> np.ndarray:
-        index = pd.MultiIndex.from_arrays([keys.to_numpy(), _month_before(when).to_numpy()])
+        index = pd.MultiIndex.from_arrays([keys.to_numpy(), truth_month(when).to_numpy()])
         return table.reindex(index).to_numpy()
 
     claims = own.loc[(own["reason"] == "claimed") & own["valid_from"].between(first, last)]

@@ -12,7 +12,12 @@ from stagnation.crm._tables import (
     conform,
     to_naive_utc,
 )
-from stagnation.crm._truth import customer_state_truth, slide_truth
+from stagnation.crm._truth import (
+    customer_revivable_truth,
+    customer_state_truth,
+    slide_truth,
+    truth_month,
+)
 from stagnation.crm._validate import CRMValidationError, Problem, ValidationReport, validate_extract
 
 __all__ = [
@@ -28,12 +33,14 @@ __all__ = [
     "Table",
     "ValidationReport",
     "conform",
+    "customer_revivable_truth",
     "customer_state_truth",
     "load_crm",
     "save_crm",
     "simulate",
     "slide_truth",
     "to_naive_utc",
+    "truth_month",
     "validate_extract",
     "write_sample",
     "write_table",

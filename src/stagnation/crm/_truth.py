@@ -30,14 +30,48 @@ def slide_truth(
     return hit
 
 
+def truth_month(as_of: pd.Series) -> pd.Series:
+    """Return the truth month whose snapshot is the last one known at each ``as_of``.
+
+    The simulator snapshots its truth at the end of every month, labelled with the month's first
+    day; at ``as_of`` the latest snapshot taken is that of the month before ``as_of``'s month
+    (for 2025-06-01 and for 2025-06-15 alike: May, taken at the end of May 31).
+
+    Examples
+    --------
+    >>> truth_month(pd.Series(pd.to_datetime(["2025-06-01", "2025-06-15"]))).tolist()
+    [Timestamp('2025-05-01 00:00:00'), Timestamp('2025-05-01 00:00:00')]
+    """
+    month_start = pd.to_datetime(as_of).dt.to_period("M").dt.to_timestamp()
+    return month_start - pd.offsets.MonthBegin(1)
+
+
+def _customer_month_value(
+    truth: dict[str, pd.DataFrame], population: pd.DataFrame, column: str
+) -> np.ndarray:
+    months = truth["customer_months"]
+    month = truth_month(population["as_of"])
+    key = pd.MultiIndex.from_arrays([population["customer_id"].to_numpy(), month.to_numpy()])
+    return months.set_index(["customer_id", "month"])[column].reindex(key).to_numpy()
+
+
 def customer_state_truth(truth: dict[str, pd.DataFrame], population: pd.DataFrame) -> pd.Series:
     """Return, per (customer_id, as_of) row, the customer's state at the last month end before.
 
     States: ``prospect``, ``active``, ``dormant_revivable``, ``dormant_lost`` (missing when the
     truth has no such month, e.g. before the first month end).
     """
-    months = truth["customer_months"]
-    month = (population["as_of"] - pd.Timedelta(days=1)).dt.to_period("M").dt.to_timestamp()
-    key = pd.MultiIndex.from_arrays([population["customer_id"].to_numpy(), month.to_numpy()])
-    state = months.set_index(["customer_id", "month"])["state"].reindex(key)
-    return pd.Series(state.to_numpy(), index=population.index, name="true_state")
+    state = _customer_month_value(truth, population, "state")
+    return pd.Series(state, index=population.index, name="true_state")
+
+
+def customer_revivable_truth(truth: dict[str, pd.DataFrame], population: pd.DataFrame) -> pd.Series:
+    """Return, per (customer_id, as_of) row, whether the customer could truly be won (back).
+
+    The truth's ``revivable`` flag at the last month end before ``as_of``: a past buyer whose
+    need still exists, or a prospect that fits (a hunter can win it). False when unknown.
+    """
+    flag = pd.Series(_customer_month_value(truth, population, "revivable"), dtype="boolean")
+    return pd.Series(
+        flag.fillna(False).to_numpy(dtype=bool), index=population.index, name="true_revivable"
+    )
