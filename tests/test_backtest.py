@@ -14,7 +14,7 @@ from stagnation.backtest import (
     backtest_customers,
     backtest_reps,
     backtest_summary,
-    ranking_beats_rule,
+    priority_beats_rule,
 )
 from stagnation.crm import CRM, load_crm
 from stagnation.training import TrainingResult
@@ -53,6 +53,7 @@ def _customer_case():
             "customer_id": ["C1", "C2", "C3", "C4"],
             "as_of": T,
             "days_since_last_touch": [10.0, 400.0, np.nan, 200.0],
+            "days_since_last_order": [120.0, 700.0, np.nan, 95.0],
             "order_value_lifetime": [100.0, 1.0, 0.0, 50.0],
             "label": [True, False, False, True],
             "value": [300.0, 0.0, 0.0, 80.0],
@@ -63,6 +64,8 @@ def _customer_case():
             "customer_id": ["C1", "C2", "C3", "C4"],
             "month": pd.Timestamp("2025-05-01"),  # the month end before T
             "state": ["dormant_revivable", "dormant_lost", "prospect", "dormant_revivable"],
+            # C3 is a prospect that fits: it can be won, though it never bought
+            "revivable": [True, False, True, True],
         }
     )
     return holdout, {"customer_months": months}
@@ -72,26 +75,39 @@ def test_customers_count_truth_reactivations_and_value_of_each_strategys_top_k()
     holdout, truth = _customer_case()
     # P: C2 highest, but the expected value (P x 2 x lifetime value) puts C1 first, then C4
     result = _result("customer-recycling", holdout, [0.5, 0.9, 0.1, 0.4], _DoubleValue())
-    table = backtest_customers(result, truth, ks=[1, 2])
+    table = backtest_customers(result, truth, ks=[1, 2, 9])
     assert list(table.columns) == COLUMNS
     got = table.set_index(["k", "strategy"])
-    assert got.loc[(1, "our ranking"), ["hits", "reactivated", "value"]].tolist() == [1, 1, 300]
-    assert got.loc[(2, "our ranking"), ["hits", "reactivated", "value"]].tolist() == [2, 2, 380]
-    # the pool rule releases the never-touched C3 first, then C2 (400 days)
-    assert got.loc[(1, "pool rule"), ["hits", "value"]].tolist() == [0, 0]
-    assert got.loc[(2, "pool rule"), ["hits", "value"]].tolist() == [0, 0]
-    # random: K x the population's mean (2 revivable, 380 of value among 4)
-    assert got.loc[(2, "random"), ["hits", "reactivated", "value"]].tolist() == [1, 1, 190]
+    measures = ["hits", "hits_lapsed_buyers", "label_positive", "value"]
+    assert got.loc[(1, "our priority"), measures].tolist() == [1, 1, 1, 300]
+    assert got.loc[(2, "our priority"), measures].tolist() == [2, 2, 2, 380]
+    # our score alone: P puts C2 (lost) first, then C1
+    assert got.loc[(1, "our score"), measures].tolist() == [0, 0, 0, 0]
+    # the pool rule releases the never-touched C3 first (a fitting prospect), then C2 (400 days)
+    assert got.loc[(1, "pool rule"), measures].tolist() == [1, 0, 0, 0]
+    assert got.loc[(2, "pool rule"), measures].tolist() == [1, 0, 0, 0]
+    # the recency rule: the most recently lapsed buyer first (C4, 95 days), never-buyers last
+    assert got.loc[(1, "recency rule"), measures].tolist() == [1, 1, 1, 80]
+    # random: K x the population's mean (3 winnable, 2 lapsed buyers, 380 of value among 4)
+    assert got.loc[(2, "random"), measures].tolist() == [1.5, 1, 1, 190]
+    # K beyond the population takes everyone
+    assert got.loc[(9, "our priority"), measures].tolist() == [3, 2, 2, 380]
+    assert got.loc[(9, "random"), measures].tolist() == [3, 2, 2, 380]
     assert (got["population"] == 4).all()
-    beats = ranking_beats_rule(table)
-    assert beats.to_dict() == {("customer", 1): True, ("customer", 2): True}
+    beats = priority_beats_rule(table)
+    assert beats.to_dict() == {
+        ("customer", 1): False,
+        ("customer", 2): True,
+        ("customer", 9): False,
+    }
+    assert priority_beats_rule(table, "value").all() == False  # noqa: E712 (K=9: equal)
 
 
 def test_customers_rank_by_probability_without_a_value_model_and_break_ties_by_id() -> None:
     holdout, truth = _customer_case()
     result = _result("customer-recycling", holdout, [0.3, 0.3, 0.3, 0.3])
     table = backtest_customers(result, truth, ks=[1])
-    top = table.set_index("strategy").loc["our ranking"]
+    top = table.set_index("strategy").loc["our priority"]
     assert (top["hits"], top["value"]) == (1, 300)  # C1: the first id among equal scores
 
 
@@ -138,7 +154,7 @@ def test_reps_count_true_slides_and_rank_priority_by_new_business_at_risk() -> N
     result = _result("rep-passivity", holdout, [0.9, 0.5, 0.4])
     table = backtest_reps(result, crm, {"slides": slides}, ks=[1, 3])
     got = table.set_index(["k", "strategy"])
-    assert got.loc[(1, "our ranking"), "hits"] == 0  # R1: its slide is already over
+    assert got.loc[(1, "our score"), "hits"] == 0  # R1: its slide is already over
     # priority: only R3 has new business at risk (365 days of 36,500 -> 100 a day x 90 days)
     assert got.loc[(1, "our priority"), ["hits", "value"]].tolist() == [1, 9000]
     # the drift rule: lowest share vs own past first (R1), missing last
@@ -147,7 +163,8 @@ def test_reps_count_true_slides_and_rank_priority_by_new_business_at_risk() -> N
     assert got.loc[(1, "random"), "hits"] == pytest.approx(2 / 3)
     summary = backtest_summary(table)
     assert summary.loc[("rep", 3), ("hits", "our priority")] == 2
-    assert ranking_beats_rule(table).to_dict() == {("rep", 1): False, ("rep", 3): False}
+    assert priority_beats_rule(table).to_dict() == {("rep", 1): True, ("rep", 3): False}
+    assert got.loc[(1, "our priority"), "label_positive"] == 1  # R3: the label marks it too
 
 
 def test_each_backtest_refuses_the_other_model() -> None:
@@ -165,10 +182,13 @@ def test_each_backtest_refuses_the_other_model() -> None:
 def test_backtest_on_the_sample_finds_more_revivable_customers_than_random() -> None:
     truth = read_truth(SAMPLE)
     assert truth is not None
-    table = backtest(load_crm(SAMPLE), truth, rounds=1, customer_ks=[50], rep_ks=[5])
+    table = backtest(load_crm(SAMPLE), truth, rounds=2, customer_ks=[50], rep_ks=[5])
     assert set(table["entity_type"]) == {"customer", "rep"}
-    # one round: the holdout's three months of each model, all before the data's end
-    assert table.groupby("entity_type")["as_of"].nunique().to_dict() == {"customer": 3, "rep": 3}
-    assert (table["as_of"] < table["cutoff"]).all()
+    # two rounds of three holdout months each, never overlapping
+    assert table.groupby("entity_type")["as_of"].nunique().to_dict() == {"customer": 6, "rep": 6}
+    assert table.groupby(["entity_type", "as_of"])["cutoff"].nunique().max() == 1
+    # every label window closes by the cutoff of the model that scored it
+    horizon = table["entity_type"].map({"customer": 180, "rep": 90})
+    assert (table["as_of"] + pd.to_timedelta(horizon, unit="D") <= table["cutoff"]).all()
     totals = table.groupby(["entity_type", "strategy"])["hits"].sum()
-    assert totals["customer", "our ranking"] > 2 * totals["customer", "random"]
+    assert totals["customer", "our priority"] > 2 * totals["customer", "random"]

@@ -3,16 +3,22 @@
 At past ``as_of`` dates, with a model that saw nothing at or after them, take the top ``K`` of
 each strategy and count what really happened (the simulator's truth) and what the extract shows:
 
-* **customers**: our ranking (``expected_value = P(reactivation) x expected order value``, the
-  action list's order) against the **pool rule** (release the customers longest without a
-  follow-up: ``days_since_last_touch``, never-touched first) and **random** choice. Counted: how
-  many of the K were truly revivable at ``as_of`` (``dormant_revivable`` in the truth), how many
-  did reactivate in the horizon, and the order value they brought back in the horizon.
-* **reps**: our ranking by ``P(slide)`` and by the action list's priority (``P(slide) x the
-  rep's new-customer revenue``) against the **drift rule** (lowest recent hunting share relative
-  to the rep's own past first) and random. Counted: how many of the K truly slid in the horizon
-  (a slide starting or under way, per the truth), and the new-customer revenue those sliding
-  reps were bringing in over one horizon.
+* **customers**: our priority (``expected_value = P(reactivation) x expected order value``, the
+  action list's order) and our score alone (``P(reactivation)``) against the **pool rule**
+  (release the customers longest without a follow-up: ``days_since_last_touch``, never-touched
+  first), the **recency rule** (the most recently lapsed buyers first, never-buyers last: the
+  RFM habit) and **random** choice. Counted: how many of the K could truly be won at ``as_of``
+  (the truth's ``revivable`` flag: a lapsed buyer whose need still exists, or a prospect that
+  fits), how many of those were lapsed buyers (``dormant_revivable``), how many did reactivate in
+  the horizon (the label), and the order value they brought back in the horizon.
+* **reps**: our priority (``P(slide) x the rep's new-customer revenue``, the action list's
+  order) and our score alone (``P(slide)``) against the **drift rule** (lowest recent hunting
+  share relative to the rep's own past first) and random. Counted: how many of the K truly slid
+  in the horizon (a slide starting or under way, per the truth), how many the label marks, and
+  the new-customer revenue those sliding reps were bringing in over one horizon.
+
+Every date is its own decision, so a customer that stays near the top for several months is
+counted at each of them, with the orders of its (overlapping) horizon each time.
 
 The dates of one trained model are its holdout (:func:`stagnation.training.train`): the latest
 label-complete ``as_of`` dates before its cutoff, scored by the model fitted on snapshots whose
@@ -32,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from stagnation.crm import CRM, customer_state_truth, slide_truth
+from stagnation.crm import CRM, customer_revivable_truth, customer_state_truth, slide_truth
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings
 from stagnation.snapshots import data_end
@@ -40,23 +46,38 @@ from stagnation.training import TrainingResult
 
 __all__ = [
     "CUSTOMER_KS",
+    "FIELD_RULE",
     "REP_KS",
+    "STRATEGIES",
     "backtest",
     "backtest_customers",
     "backtest_reps",
     "backtest_summary",
-    "ranking_beats_rule",
+    "priority_beats_rule",
 ]
 
 #: Default numbers of customers acted on per ``as_of``.
 CUSTOMER_KS: tuple[int, ...] = (25, 50, 100, 200)
 #: Default numbers of reps coached per ``as_of``.
 REP_KS: tuple[int, ...] = (3, 5, 10)
-#: Strategy names in the tables, ours first.
-RANKING, PRIORITY, RANDOM = "our ranking", "our priority", "random"
-POOL_RULE, DRIFT_RULE = "pool rule", "drift rule"
+#: Strategy names in the tables: ours (the action list's order first), the rules, random.
+PRIORITY, SCORE, RANDOM = "our priority", "our score", "random"
+POOL_RULE, RECENCY_RULE, DRIFT_RULE = "pool rule", "recency rule", "drift rule"
+STRATEGIES = (PRIORITY, SCORE, POOL_RULE, RECENCY_RULE, DRIFT_RULE, RANDOM)
+#: The rule of the field each entity's priority must beat.
+FIELD_RULE = {"customer": POOL_RULE, "rep": DRIFT_RULE}
 
-COLUMNS = ["entity_type", "as_of", "k", "strategy", "population", "hits", "reactivated", "value"]
+COLUMNS = [
+    "entity_type",
+    "as_of",
+    "k",
+    "strategy",
+    "population",
+    "hits",
+    "hits_lapsed_buyers",
+    "label_positive",
+    "value",
+]
 
 
 def _top(frame: pd.DataFrame, keys: tuple[str, ...], ids: np.ndarray, k: int) -> pd.DataFrame:
@@ -99,7 +120,7 @@ def backtest_customers(
     truth: dict[str, pd.DataFrame],
     ks: Sequence[int] = CUSTOMER_KS,
 ) -> pd.DataFrame:
-    """Return the customer backtest: top ``K`` of our ranking vs the pool rule vs random.
+    """Return the customer backtest: top ``K`` of ours vs the pool and recency rules vs random.
 
     Parameters
     ----------
@@ -113,8 +134,9 @@ def backtest_customers(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`COLUMNS`, one row per ``as_of``, ``K`` and strategy: ``hits`` = truly
-        revivable customers among the K, ``reactivated`` = those that ordered in the horizon,
+        Columns :data:`COLUMNS`, one row per ``as_of``, ``K`` and strategy: ``hits`` = customers
+        among the K that could truly be won, ``hits_lapsed_buyers`` = those of them that had
+        bought before, ``label_positive`` = customers that reactivated in the horizon,
         ``value`` = their order value in the horizon.
     """
     if result.name != "customer-recycling":
@@ -129,13 +151,17 @@ def backtest_customers(
     else:
         expected = probability
     untouched = holdout["days_since_last_touch"].to_numpy(dtype=float)
+    since_order = holdout["days_since_last_order"].to_numpy(dtype=float)
     frame = pd.DataFrame(
         {
             "customer_id": holdout["customer_id"].to_numpy(),
             "as_of": holdout["as_of"].to_numpy(),
-            "ranking": expected,
+            "priority": expected,
+            "score": probability,
             "pool_rule": np.where(np.isnan(untouched), np.inf, untouched),
-            "revivable": (customer_state_truth(truth, holdout) == "dormant_revivable")
+            "recency_rule": np.where(np.isnan(since_order), -np.inf, -since_order),
+            "revivable": customer_revivable_truth(truth, holdout).to_numpy(),
+            "revivable_buyer": (customer_state_truth(truth, holdout) == "dormant_revivable")
             .fillna(False)
             .to_numpy(dtype=bool),
             "label": holdout["label"].to_numpy(dtype=bool),
@@ -146,11 +172,17 @@ def backtest_customers(
     def outcome(chosen: pd.DataFrame) -> dict[str, float]:
         return {
             "hits": float(chosen["revivable"].sum()),
-            "reactivated": float(chosen["label"].sum()),
+            "hits_lapsed_buyers": float(chosen["revivable_buyer"].sum()),
+            "label_positive": float(chosen["label"].sum()),
             "value": float(chosen["value"].sum()),
         }
 
-    strategies = {RANKING: ("ranking",), POOL_RULE: ("pool_rule",)}
+    strategies = {
+        PRIORITY: ("priority", "score"),
+        SCORE: ("score",),
+        POOL_RULE: ("pool_rule",),
+        RECENCY_RULE: ("recency_rule",),
+    }
     return _rows("customer", frame, ks, strategies, "customer_id", outcome)
 
 
@@ -160,7 +192,7 @@ def backtest_reps(
     truth: dict[str, pd.DataFrame],
     ks: Sequence[int] = REP_KS,
 ) -> pd.DataFrame:
-    """Return the rep backtest: top ``K`` of our ranking vs the drift rule vs random.
+    """Return the rep backtest: top ``K`` of ours vs the drift rule vs random.
 
     Parameters
     ----------
@@ -178,8 +210,8 @@ def backtest_reps(
     -------
     pandas.DataFrame
         Columns :data:`COLUMNS`, one row per ``as_of``, ``K`` and strategy: ``hits`` = reps
-        among the K that truly slid in the horizon, ``reactivated`` = those the observable label
-        marks, ``value`` = the new-customer revenue over one horizon (at the rate of the last
+        among the K that truly slid in the horizon, ``label_positive`` = those the observable
+        label marks, ``value`` = the new-customer revenue over one horizon (at the rate of the last
         365 days) of the reps among the K that truly slid: the new business a coach protects.
     """
     from stagnation.scoring import new_business_per_day
@@ -199,7 +231,7 @@ def backtest_reps(
         {
             "rep_id": holdout["rep_id"].to_numpy(),
             "as_of": holdout["as_of"].to_numpy(),
-            "ranking": probability,
+            "score": probability,
             "priority": probability * at_risk,
             "at_risk": at_risk,
             "drift_rule": np.where(np.isnan(drift), -np.inf, -drift),
@@ -211,14 +243,14 @@ def backtest_reps(
     def outcome(chosen: pd.DataFrame) -> dict[str, float]:
         return {
             "hits": float(chosen["slid"].sum()),
-            "reactivated": float(chosen["label"].sum()),
+            "label_positive": float(chosen["label"].sum()),
             "value": float(chosen["at_risk"].where(chosen["slid"], 0.0).sum()),
         }
 
     # reps with nothing at risk tie on priority at zero: P(slide) orders them
     strategies = {
-        RANKING: ("ranking",),
-        PRIORITY: ("priority", "ranking"),
+        PRIORITY: ("priority", "score"),
+        SCORE: ("score",),
         DRIFT_RULE: ("drift_rule",),
     }
     return _rows("rep", frame, ks, strategies, "rep_id", outcome)
@@ -268,31 +300,30 @@ def backtest(
 def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Return the backtest summed over its ``as_of`` dates: one row per entity type and K.
 
-    Columns are ``(measure, strategy)`` pairs, measures ``hits``, ``reactivated`` and ``value``.
+    Columns are ``(measure, strategy)`` pairs, measures ``hits``, ``hits_lapsed_buyers``
+    (customers only), ``label_positive`` and ``value``, strategies in the order of
+    :data:`STRATEGIES`.
     """
     wide = table.pivot_table(
         index=["entity_type", "k"],
         columns="strategy",
-        values=["hits", "reactivated", "value"],
-        aggfunc="sum",
+        values=["hits", "hits_lapsed_buyers", "label_positive", "value"],
+        aggfunc=lambda values: values.sum(min_count=1),  # a measure a strategy lacks stays NaN
     )
-    order = [
-        s for s in (RANKING, PRIORITY, POOL_RULE, DRIFT_RULE, RANDOM) if s in set(table["strategy"])
-    ]
+    order = [s for s in STRATEGIES if s in set(table["strategy"])]
     return wide.reindex(columns=order, level="strategy")
 
 
-def ranking_beats_rule(table: pd.DataFrame) -> pd.Series:
-    """Return, per entity type and K, whether our ranking found more true cases than the rule.
+def priority_beats_rule(table: pd.DataFrame, measure: str = "hits") -> pd.Series:
+    """Return, per entity type and K, whether our priority beat the field's rule.
 
-    Summed over the ``as_of`` dates; customers compare against the pool rule, reps against the
-    drift rule.
+    Summed over the ``as_of`` dates; customers against the pool rule, reps against the drift
+    rule (:data:`FIELD_RULE`); ``measure`` is ``hits`` (true cases), ``label_positive`` or
+    ``value``.
     """
     totals = table.pivot_table(
-        index=["entity_type", "k"], columns="strategy", values="hits", aggfunc="sum"
+        index=["entity_type", "k"], columns="strategy", values=measure, aggfunc="sum"
     )
-    entity = totals.index.get_level_values("entity_type")
-    against = np.where(
-        entity == "customer", totals.get(POOL_RULE, np.nan), totals.get(DRIFT_RULE, np.nan)
-    )
-    return (totals[RANKING] > against).rename("beats_rule")
+    rules = totals.index.get_level_values("entity_type").map(FIELD_RULE)
+    against = [totals[rule].iloc[row] for row, rule in enumerate(rules)]
+    return (totals[PRIORITY] > np.asarray(against, dtype=float)).rename(f"beats_rule_{measure}")

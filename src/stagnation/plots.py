@@ -341,30 +341,29 @@ def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     ----------
     table
         From :func:`stagnation.backtest.backtest` (or ``backtest_customers`` /
-        ``backtest_reps``): columns ``entity_type``, ``as_of``, ``k``, ``strategy``, ``hits``
-        and ``value``.
+        ``backtest_reps``): columns ``entity_type``, ``as_of``, ``k``, ``strategy`` and
+        ``hits``.
     title
         Figure title; a default one is used when omitted.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per entity type (customers: truly revivable customers among the K released
-        or assigned; reps: reps among the K coached who truly slid), grouped bars per K.
+        One panel per entity type (customers: customers among the K released or assigned that
+        could truly be won; reps: reps among the K coached who truly slid), grouped bars per K.
 
     Examples
     --------
     >>> table = pd.DataFrame({"entity_type": "customer", "as_of": pd.Timestamp("2025-01-01"),
-    ...     "k": [10, 10], "strategy": ["our ranking", "pool rule"], "hits": [4.0, 1.0],
-    ...     "value": [900.0, 50.0]})
+    ...     "k": [10, 10], "strategy": ["our priority", "pool rule"], "hits": [4.0, 1.0]})
     >>> [ax.get_title() for ax in backtest_chart(table).axes]
-    ['Customers: truly revivable in the top K']
+    ['Customers: truly winnable in the top K']
     """
     required = {"entity_type", "as_of", "k", "strategy", "hits"}
     if missing := required - set(table.columns):
         raise ValueError(f"the backtest table lacks the columns {sorted(missing)}")
     titles = {
-        "customer": ("Customers: truly revivable in the top K", "customers K released or assigned"),
+        "customer": ("Customers: truly winnable in the top K", "customers K released or assigned"),
         "rep": ("Reps: truly sliding in the top K", "reps K coached"),
     }
     entities = [e for e in titles if e in set(table["entity_type"])]
@@ -375,10 +374,10 @@ def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     for ax, entity in zip(axes, entities, strict=True):
         part = table[table["entity_type"] == entity]
         totals = part.pivot_table(index="k", columns="strategy", values="hits", aggfunc="sum")
-        # ours first (the ranking before the priority), then the rules, random last
+        # ours first (the action list's priority before the score), then the rules, random last
         strategies = sorted(
             totals.columns,
-            key=lambda s: (s == "random", not s.startswith("our"), s != "our ranking", s),
+            key=lambda s: (s == "random", not s.startswith("our"), s != "our priority", s),
         )
         width = 0.8 / len(strategies)
         x = np.arange(len(totals))
