@@ -78,12 +78,9 @@ def margins(result: TrainingResult) -> pd.DataFrame:
 
 def holdout_table(result: TrainingResult) -> pd.DataFrame:
     """Return the holdout's probability and truth metrics of every model."""
-    m = result.metrics
     keep = ["roc_auc", "pr_auc", "lift_at_10", "brier", "ece", "truth_roc_auc"]
-    rows = m[(m["split"] == "holdout") & m["metric"].isin(keep)]
-    return rows.pivot_table(index="model", columns="metric", values="value")[
-        [k for k in keep if k in set(rows["metric"])]
-    ]
+    table = result.holdout_table()
+    return table[[k for k in keep if k in table.columns]]
 
 
 def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None:

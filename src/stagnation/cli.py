@@ -272,18 +272,17 @@ def train(
 
 def holdout_table(metrics: pd.DataFrame, name: str) -> Table:
     """Return the holdout metrics of the model and every baseline, side by side."""
-    hold = metrics[metrics["split"] == "holdout"]
-    wide = hold.pivot_table(index="model", columns="metric", values="value", aggfunc="first")
+    from stagnation.training._result import holdout_table as metric_table
+
+    wide = metric_table(metrics)
     columns = [m for m in HEADLINE if m in wide.columns]
-    order = ["lightgbm", *sorted(m for m in wide.index if m != "lightgbm")]
     table = Table(title=f"{name}: holdout", title_justify="left")
     table.add_column("model", no_wrap=True)
     for column in columns:
         table.add_column(HEADLINE[column], justify="right")
-    for model in order:
-        if model in wide.index:
-            values = wide.loc[model, columns]
-            table.add_row(model, *(f"{v:.3f}" if pd.notna(v) else "" for v in values))
+    for model in wide.index:
+        values = wide.loc[model, columns]
+        table.add_row(str(model), *(f"{v:.3f}" if pd.notna(v) else "" for v in values))
     return table
 
 

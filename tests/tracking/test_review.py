@@ -79,3 +79,15 @@ def test_version_plots_downloads_the_logged_pngs(promotion_store: str, tmp_path:
     for path in plots.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert tmp_path in path.parents
+
+
+def test_compare_without_a_champion_leaves_the_aliases_alone(logged_store: str) -> None:
+    MlflowClient(tracking_uri=logged_store).delete_registered_model_alias(NAME, "champion")
+
+    dry = compare(NAME)
+
+    assert dry.promoted and dry.message.endswith("would be 'champion'")
+    assert _aliases(logged_store) == {"challenger": "1"}
+    done = promote(NAME)
+    assert done.message.endswith("is now 'champion'")
+    assert _aliases(logged_store) == {"champion": "1", "challenger": "1"}

@@ -76,6 +76,8 @@ def test_no_folds_leaves_the_holdout_alone_and_needs_less_history() -> None:
         a.tolist() for a in with_folds.holdout_split(frame)
     ]
     assert len(train) and len(holdout)
+    with pytest.raises(ValueError, match="too few as_of dates"):  # the folds need more history
+        list(with_folds.split(frame))
     with pytest.raises(ValueError, match="n_splits must be at least 0"):
         TemporalSplit(gap_days=30, n_splits=-1).holdout_split(frame)
 

@@ -31,7 +31,7 @@ Phrase = Callable[[Row], str]
 #: Separator between the reasons of one row.
 SEPARATOR = "; "
 #: Window and comparison suffixes that make variants of one topic (``orders_90d``, ``_365d``, ...).
-_VARIANT_SUFFIX = re.compile(r"_(?:\d+d|lifetime|prev|vs_own_past|own_past|ratio)$")
+_VARIANT_SUFFIX = re.compile(r"_(?:\d+d|lifetime|prev|prior|vs_own_past|own_past|vs_peers|ratio)$")
 
 
 def reason_topic(feature: str) -> str:

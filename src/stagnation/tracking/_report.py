@@ -19,7 +19,6 @@ from stagnation.training._result import (
 
 #: Longest param value logged inline; longer ones (grids, feature lists) go to settings.json.
 MAX_PARAM_CHARS = 250
-#: Holdout metrics shown first in tables and tags, when present.
 
 
 def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:

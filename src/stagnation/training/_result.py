@@ -43,7 +43,10 @@ def fold_table(metrics: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
     """Return ``metric`` of every split (folds, then the holdout) as models x splits."""
     rows = metrics[metrics["metric"] == metric]
     table = rows.pivot_table(index="model", columns="split", values="value", aggfunc="first")
-    splits = [*sorted(c for c in table.columns if c != "holdout"), "holdout"]
+    folds = sorted(
+        (c for c in table.columns if c != "holdout"), key=lambda c: int(str(c).split("_")[-1])
+    )
+    splits = [*folds, "holdout"]
     return table.reindex(index=_model_order(table.index), columns=[c for c in splits if c in table])
 
 
