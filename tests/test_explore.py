@@ -421,5 +421,11 @@ def test_activity_mix_adds_up(sample) -> None:
 
 
 def test_docstring_examples() -> None:
-    result = doctest.testmod(explore, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
+    from stagnation.explore import _common, _customers, _figures, _reps
+
+    attempted = 0
+    for module in (_common, _customers, _figures, _reps):
+        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted > 0
