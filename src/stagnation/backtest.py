@@ -214,7 +214,7 @@ def backtest_reps(
         label marks, ``value`` = the new-customer revenue over one horizon (at the rate of the last
         365 days) of the reps among the K that truly slid: the new business a coach protects.
     """
-    from stagnation.scoring import new_business_per_day
+    from stagnation.scoring import new_business_at_risk
 
     if result.name != "rep-passivity":
         raise ValueError(f"backtest_reps needs the rep-passivity model, not {result.name}")
@@ -224,8 +224,9 @@ def backtest_reps(
     at_risk = np.zeros(len(holdout))
     for at in holdout["as_of"].unique():
         rows = (holdout["as_of"] == at).to_numpy()
-        per_day = new_business_per_day(crm, pd.Timestamp(at))
-        at_risk[rows] = per_day.reindex(holdout["rep_id"][rows]).fillna(0.0).to_numpy() * horizon
+        at_risk[rows] = new_business_at_risk(
+            crm, pd.Timestamp(at), holdout["rep_id"][rows], horizon
+        )
     drift = holdout["hunting_share_vs_own_past"].to_numpy(dtype=float)
     frame = pd.DataFrame(
         {

@@ -11,7 +11,7 @@ from stagnation.scoring._actions import (
     ScoringResult,
     feature_drift,
     load_scoring_models,
-    new_business_per_day,
+    new_business_at_risk,
     score,
     score_with_drift,
 )
@@ -29,7 +29,7 @@ __all__ = [
     "describe_reason",
     "feature_drift",
     "load_scoring_models",
-    "new_business_per_day",
+    "new_business_at_risk",
     "reason_topic",
     "score",
     "score_with_drift",

@@ -357,19 +357,23 @@ def _rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame
     return roster
 
 
-def new_business_per_day(crm: CRM, at: pd.Timestamp) -> pd.Series:
-    """Return each rep's revenue from customers first won in the last 365 days, per day.
+def new_business_at_risk(
+    crm: CRM, at: pd.Timestamp, rep_ids: pd.Series | np.ndarray, horizon_days: float
+) -> np.ndarray:
+    """Return, per rep, its revenue from customers first won in the last 365 days, per horizon.
 
-    Only orders before ``at`` count; a rep slide stops this revenue, so ``P(slide) x this x
-    horizon`` is the new business at risk that ranks reps in the action list.
+    The revenue rate of the 365 days before ``at`` (only orders before ``at`` count), scaled to
+    ``horizon_days``; 0 for a rep without new customers. A slide stops this revenue, so
+    ``P(slide) x this`` is the new business at risk that ranks reps in the action list.
     """
     if crm.orders is None:
-        return pd.Series(dtype=float)
+        return np.zeros(len(rep_ids))
     orders = crm.orders.loc[crm.orders["ordered_at"] < at]
     first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
     year = at - 365 * DAY
     new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
-    return new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
+    per_day = new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
+    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
 
 
 def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
@@ -378,8 +382,8 @@ def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.Da
     predicted = model.predict(features)
     horizon = float(model.settings["horizon_days"])
     at = pd.Timestamp(features["as_of"].iloc[0])
-    at_risk = new_business_per_day(crm, at).reindex(features["rep_id"]).fillna(0.0).to_numpy()
-    value = predicted["score"].to_numpy() * at_risk * horizon
+    at_risk = new_business_at_risk(crm, at, features["rep_id"], horizon)
+    value = predicted["score"].to_numpy() * at_risk
     team = (
         crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
         if crm.reps is not None
