@@ -265,16 +265,13 @@ def train(
                 style="bold green",
             )
         )
-        out.print(holdout_table(result.metrics, name))
+        out.print(holdout_table(result.holdout_table(), name))
     if trained == 0:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def holdout_table(metrics: pd.DataFrame, name: str) -> Table:
-    """Return the holdout metrics of the model and every baseline, side by side."""
-    from stagnation.training._result import holdout_table as metric_table
-
-    wide = metric_table(metrics)
+def holdout_table(wide: pd.DataFrame, name: str) -> Table:
+    """Return the holdout metrics (``TrainingResult.holdout_table()``) as a printable table."""
     columns = [m for m in HEADLINE if m in wide.columns]
     table = Table(title=f"{name}: holdout", title_justify="left")
     table.add_column("model", no_wrap=True)
