@@ -90,13 +90,13 @@ def test_backtest_chart_sums_hits_over_dates_per_k_and_strategy() -> None:
         for entity in ("customer", "rep")
         for at in dates
         for k in (5, 10)
-        for s, h in (("our ranking", k / 5 + 1), ("pool rule", 1.0), ("random", 0.5))
+        for s, h in (("our priority", k / 5 + 1), ("pool rule", 1.0), ("random", 0.5))
     ]
     fig = plots.backtest_chart(pd.DataFrame(rows))
     _check(fig, 2)
     customers = fig.axes[0]
     heights = [bar.get_height() for bar in customers.patches]
-    # bars by strategy (alphabetical), then K: ours 2 + 2 at K=5 and 3 + 3 at K=10
+    # bars by strategy (the backtest's order), then K: ours 2 + 2 at K=5 and 3 + 3 at K=10
     assert heights == [4.0, 6.0, 2.0, 2.0, 1.0, 1.0]
     assert "sum over 2 dates" in customers.get_ylabel()
     only_reps = plots.backtest_chart(pd.DataFrame(rows).query("entity_type == 'rep'"))

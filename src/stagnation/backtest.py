@@ -98,6 +98,7 @@ def _rows(
     rows = []
     for at, group in groups.groupby("as_of", sort=True):
         ids = group[id_column].to_numpy(dtype=str)
+        everyone = outcome(group)
         for k in ks:
             take = min(k, len(group))
             for strategy, keys in strategies.items():
@@ -106,7 +107,7 @@ def _rows(
                     {"as_of": at, "k": k, "strategy": strategy, "population": len(group)}
                     | outcome(chosen)
                 )
-            expected = {key: value * take / len(group) for key, value in outcome(group).items()}
+            expected = {key: value * take / len(group) for key, value in everyone.items()}
             rows.append(
                 {"as_of": at, "k": k, "strategy": RANDOM, "population": len(group)} | expected
             )

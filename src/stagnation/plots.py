@@ -359,6 +359,8 @@ def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     >>> [ax.get_title() for ax in backtest_chart(table).axes]
     ['Customers: truly winnable in the top K']
     """
+    from stagnation.backtest import STRATEGIES
+
     required = {"entity_type", "as_of", "k", "strategy", "hits"}
     if missing := required - set(table.columns):
         raise ValueError(f"the backtest table lacks the columns {sorted(missing)}")
@@ -374,10 +376,9 @@ def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     for ax, entity in zip(axes, entities, strict=True):
         part = table[table["entity_type"] == entity]
         totals = part.pivot_table(index="k", columns="strategy", values="hits", aggfunc="sum")
-        # ours first (the action list's priority before the score), then the rules, random last
+        # the backtest's own order: ours, then the rules, random last; unknown names after
         strategies = sorted(
-            totals.columns,
-            key=lambda s: (s == "random", not s.startswith("our"), s != "our priority", s),
+            totals.columns, key=lambda s: (STRATEGIES.index(s) if s in STRATEGIES else 99, s)
         )
         width = 0.8 / len(strategies)
         x = np.arange(len(totals))
