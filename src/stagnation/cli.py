@@ -185,6 +185,14 @@ def features(
     )
 
 
+class GridChoice(StrEnum):
+    """The spacing of the training snapshots' as_of dates."""
+
+    auto = "auto"
+    weekly = "weekly"
+    monthly = "monthly"
+
+
 class ModelChoice(StrEnum):
     """Which model(s) to train."""
 
@@ -217,8 +225,21 @@ def train(
     dormant_days: Annotated[
         int | None, typer.Option(help="Days without an order that make a buyer dormant (90).")
     ] = None,
+    folds: Annotated[
+        int | None,
+        typer.Option(min=0, help="Folds before the holdout (default: as many as fit, at most 3)."),
+    ] = None,
+    grid: Annotated[
+        GridChoice,
+        typer.Option(help="as_of spacing; auto: monthly when the dates span a year, else weekly."),
+    ] = GridChoice.auto,
 ) -> None:
-    """Train, evaluate against the baselines, log to MLflow and register a new version."""
+    """Train, evaluate against the baselines, log to MLflow and register a new version.
+
+    Models are stored in the MLflow registry at MLFLOW_TRACKING_URI, or ./mlflow.db (artifacts
+    in ./mlruns) when it is unset. A version becomes champion only when none exists and it beats
+    its best baseline out of time (paired bootstrap interval above zero).
+    """
     import logging
 
     from stagnation.tracking import git_commit, log_training
@@ -249,6 +270,8 @@ def train(
                     dormant_days=dormant_days,
                     truth=truth,
                     progress=step,
+                    n_splits=folds,
+                    grid=grid.value,
                 )
             except ValueError as refusal:
                 if model != ModelChoice.all or name != "rep-passivity":
@@ -265,9 +288,48 @@ def train(
                 style="bold green",
             )
         )
+        out.print(plan_table(result.settings, name))
         out.print(holdout_table(result.holdout_table(), name))
+        verdict = result.verdict_table()
+        if not verdict.empty:
+            table = Table(
+                title=f"{name}: LightGBM minus baseline, pooled out-of-time rows, 95 % interval",
+                title_justify="left",
+            )
+            for column in ["baseline", "ROC AUC", "lift@10"]:
+                table.add_column(column, justify="left" if column == "baseline" else "right")
+            for baseline, row in verdict.iterrows():
+                table.add_row(str(baseline), row["roc_auc_diff"], row["lift_at_10_diff"])
+            out.print(table)
+        beats = bool(result.settings.get("beats_baselines", True))
+        out.print(
+            Text(f"{name}: the model {result.verdict()}.", style="green" if beats else "yellow")
+        )
     if trained == 0:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def plan_table(settings: dict, name: str) -> Table:
+    """Return the evaluation plan of a training run (its splits) as a printable table."""
+    table = Table(
+        title=f"{name}: {settings.get('grid_frequency', '')} as_of grid, "
+        f"{settings.get('n_splits', 0)} fold(s) + holdout, blocks of {settings.get('block', '?')}, "
+        f"gap {settings.get('gap_days', '?')} days",
+        title_justify="left",
+    )
+    for column in ["split", "train as_of before", "validate as_of", "rows", "positives"]:
+        table.add_column(column, justify="right" if column in ("rows", "positives") else "left")
+    for split, facts in settings.get("splits", {}).items():
+        table.add_row(
+            split,
+            facts["train_before"],
+            f"{facts['validate_from']} to {facts['validate_to']}",
+            f"{facts['train_rows']:,} / {facts['validation_rows']:,}",
+            f"{facts['train_positives']:,} / {facts['validation_positives']:,}",
+        )
+    for split in settings.get("skipped_folds", {}):
+        table.add_row(split, "skipped: too few positives", "", "", "")
+    return table
 
 
 def holdout_table(wide: pd.DataFrame, name: str) -> Table:

@@ -24,7 +24,14 @@ from stagnation.labels import (
     rep_population,
 )
 
-__all__ = ["as_of_grid", "customer_snapshots", "data_end", "features_at", "rep_snapshots"]
+__all__ = [
+    "as_of_grid",
+    "customer_snapshots",
+    "data_end",
+    "data_start",
+    "features_at",
+    "rep_snapshots",
+]
 
 EVENT_COLUMNS = {
     "orders": "ordered_at",
@@ -45,7 +52,7 @@ def data_end(crm: CRM) -> pd.Timestamp:
     return pd.Timestamp(max(last)).normalize() + pd.Timedelta(days=1)
 
 
-def _data_start(crm: CRM) -> pd.Timestamp:
+def data_start(crm: CRM) -> pd.Timestamp:
     """Return the moment every event table of the extract has started."""
     first = [
         frame[column].min()
@@ -76,10 +83,11 @@ def as_of_grid(
     warmup_days
         History every ``as_of`` needs after the moment all event tables have started.
     freq
-        Pandas frequency of the grid (default month starts).
+        Pandas frequency of the grid (default month starts; ``"7D"``: weekly from the first
+        date).
     """
     end = data_end(crm) if cutoff is None else pd.Timestamp(cutoff)
-    first = _data_start(crm) + pd.Timedelta(days=warmup_days)
+    first = data_start(crm) + pd.Timedelta(days=warmup_days)
     last = end - pd.Timedelta(days=horizon_days)
     grid = pd.date_range(first, last, freq=freq)
     if len(grid) == 0:

@@ -16,10 +16,18 @@ import pandas as pd
 from stagnation.crm import CRM
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
-from stagnation.snapshots import customer_snapshots, data_end, rep_snapshots
-from stagnation.training import ModelName, TrainingResult, train
+from stagnation.snapshots import as_of_grid, customer_snapshots, data_end, data_start, rep_snapshots
+from stagnation.training import (
+    ModelName,
+    NotEnoughHistory,
+    TrainingResult,
+    choose_grid,
+    minimum_history_days,
+    train,
+)
+from stagnation.training._plan import GRID_FREQUENCY, Grid
 
-__all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model"]
+__all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model", "training_grid"]
 
 MODEL_NAMES: tuple[ModelName, ...] = ("rep-passivity", "customer-recycling")
 
@@ -58,6 +66,56 @@ def read_truth(data_dir: str | Path) -> dict[str, pd.DataFrame] | None:
     return tables or None
 
 
+def warmup_days(settings: RepPassivitySettings | CustomerReactivationSettings) -> int:
+    """Return the history the first ``as_of`` needs: the rep baseline, or the dormancy window."""
+    if isinstance(settings, RepPassivitySettings):
+        return settings.baseline_days
+    return settings.dormant_days
+
+
+def training_grid(
+    crm: CRM,
+    name: ModelName,
+    settings: RepPassivitySettings | CustomerReactivationSettings,
+    cutoff: pd.Timestamp,
+    grid: str = "auto",
+) -> tuple[Grid, pd.DatetimeIndex]:
+    """Return the grid chosen for ``name`` and its ``as_of`` dates before ``cutoff``.
+
+    Raises
+    ------
+    NotEnoughHistory
+        When the cutoff lies after the end of the data, or the history before it is shorter
+        than :func:`~stagnation.training.minimum_history_days` for these settings, with the
+        numbers and what to change.
+    """
+    start, end = data_start(crm), data_end(crm)
+    if cutoff > end:
+        raise NotEnoughHistory(
+            f"the training cutoff {cutoff:%Y-%m-%d} lies after the end of the data "
+            f"({end - pd.Timedelta(days=1):%Y-%m-%d}): labels after it are not observed; "
+            f"use --as-of {end:%Y-%m-%d} or earlier (the default is the end of the data)"
+        )
+    horizon, warmup = settings.horizon_days, warmup_days(settings)
+    first, last = start + pd.Timedelta(days=warmup), cutoff - pd.Timedelta(days=horizon)
+    chosen = choose_grid(grid, first=first, last=last)  # type: ignore[arg-type]
+    need = minimum_history_days(warmup_days=warmup, horizon_days=horizon, grid=chosen)
+    have = (cutoff - start).days
+    if have < need:
+        knobs = "--horizon-days" if name == "rep-passivity" else "--horizon-days or --dormant-days"
+        raise NotEnoughHistory(
+            f"{name} needs at least {need} days of history before the cutoff with a "
+            f"{chosen} grid (warm-up {warmup} + 3 training dates + gap {horizon} + 2 "
+            f"validation dates + horizon {horizon}); this extract has {have} days "
+            f"({start:%Y-%m-%d} to {cutoff:%Y-%m-%d}). Use a longer extract, a later --as-of, "
+            f"or a shorter {knobs}" + ("" if chosen == "weekly" else ", or --grid weekly")
+        )
+    dates = as_of_grid(
+        crm, horizon_days=horizon, cutoff=cutoff, warmup_days=warmup, freq=GRID_FREQUENCY[chosen]
+    )
+    return chosen, dates
+
+
 def train_model(
     crm: CRM | FeatureContext,
     name: ModelName,
@@ -67,7 +125,8 @@ def train_model(
     dormant_days: int | None = None,
     truth: dict[str, pd.DataFrame] | None = None,
     progress: Callable[[str], None] | None = None,
-    n_splits: int = 3,
+    n_splits: int | None = None,
+    grid: str = "auto",
 ) -> TrainingResult:
     """Build training snapshots from history before ``as_of`` and train model ``name``.
 
@@ -86,21 +145,26 @@ def train_model(
     progress
         Called with a short message before each step.
     n_splits
-        Rolling-origin folds evaluated before the holdout (the holdout's model does not depend
-        on them; fewer folds need less history).
+        Rolling-origin folds evaluated before the holdout (default: as many as the history
+        allows, at most three; the holdout's model does not depend on them).
+    grid
+        ``auto`` (monthly ``as_of`` dates when they span a year or more, else weekly),
+        ``weekly`` or ``monthly``.
 
     Raises
     ------
+    NotEnoughHistory
+        When the history before the cutoff is too short (the message gives the rule).
     ValueError
-        When the extract cannot train this model (the rep model needs activities) or the
-        history before the cutoff is too short.
+        When the extract cannot train this model (the rep model needs activities).
     """
     settings = label_settings(name, horizon_days=horizon_days, dormant_days=dormant_days)
     say = progress or (lambda _message: None)
     say("indexing the extract")
     ctx = FeatureContext.of(crm, dormant_days=settings.dormant_days)
     cutoff = pd.Timestamp(as_of) if as_of is not None else data_end(ctx.crm)
-    say(f"building {name} snapshots up to {cutoff:%Y-%m-%d}")
+    chosen, dates = training_grid(ctx.crm, name, settings, cutoff, grid)
+    say(f"building {name} snapshots on {len(dates)} {chosen} dates up to {cutoff:%Y-%m-%d}")
     if isinstance(settings, RepPassivitySettings):
         if ctx.activities_by_rep is None:
             raise ValueError(
@@ -108,9 +172,15 @@ def train_model(
                 "from activity records); this extract has only "
                 + ", ".join(name for name, _ in ctx.crm.tables())
             )
-        snapshots = rep_snapshots(ctx, settings=settings, cutoff=cutoff)
+        snapshots = rep_snapshots(ctx, dates, settings=settings, cutoff=cutoff)
     else:
-        snapshots = customer_snapshots(ctx, settings=settings, cutoff=cutoff)
+        snapshots = customer_snapshots(ctx, dates, settings=settings, cutoff=cutoff)
+    if snapshots.empty:
+        raise NotEnoughHistory(
+            f"no {name} snapshot between {dates[0]:%Y-%m-%d} and {dates[-1]:%Y-%m-%d}: no "
+            + ("eligible rep" if name == "rep-passivity" else "dormant customer")
+            + " on any as_of date"
+        )
     run_settings: dict[str, Any] = {
         **settings.model_dump(),  # horizon_days, dormant_days, ...: what scoring must reuse
         "model": name,
@@ -118,4 +188,12 @@ def train_model(
         "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
     }
     say(f"training on {len(snapshots):,} snapshots")
-    return train(snapshots, name, settings=run_settings, truth=truth, n_splits=n_splits)
+    return train(
+        snapshots,
+        name,
+        settings=run_settings,
+        truth=truth,
+        n_splits=n_splits,
+        grid=chosen,
+        progress=progress,
+    )

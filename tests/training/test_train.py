@@ -39,14 +39,20 @@ def test_metrics_table_covers_every_model_split_and_metric(trained, name: str) -
     assert list(m.columns) == ["model", "split", "metric", "value"]
     models = {"lightgbm", *result.holdout_scores.columns}
     assert set(m["model"]) == models and len(models) == (3 if name == "rep-passivity" else 4)
-    assert set(m["split"]) == {"fold_1", "fold_2", "fold_3", "holdout"}
+    assert set(m["split"]) == {"fold_1", "fold_2", "fold_3", "holdout", "pooled"}
+    pooled = m[m["split"] == "pooled"]
+    # pooled: every model's ROC AUC, and LightGBM minus each baseline (AUC, lift) x 3 numbers
+    assert len(pooled) == len(models) + (len(models) - 1) * 6
+    m = m[m["split"] != "pooled"]
     per_cell = m[m["metric"] != "truth_roc_auc"].groupby(["model", "split"]).size()
     assert (per_cell == 13).all()  # 11 metrics + n + positives
     truth = m[m["metric"] == "truth_roc_auc"]
     assert set(truth["split"]) == {"holdout"} and len(truth) == len(models)
     assert not m.duplicated(["model", "split", "metric"]).any()
     assert set(result.headline()) >= {"roc_auc", "lift_at_10", "brier", "ece", "truth_roc_auc"}
-    assert seconds < 25  # measured 2-4 s alone, 8 s with other jobs on the 2 cores
+    # measured 5-11 s for customers with other jobs on the 2 cores (capacity choice, refit and
+    # bootstrap included); a guard against gross regressions, not a benchmark
+    assert seconds < 90
 
 
 @pytest.mark.slow
@@ -67,7 +73,12 @@ def test_calibrated_probabilities_on_the_holdout(trained, name: str) -> None:  #
     _, result, _ = trained[name]
     proba = result.model.predict_proba(result.holdout[result.feature_names])[:, 1]
     assert ((proba >= 0) & (proba <= 1)).all()
-    np.testing.assert_allclose(proba, result.holdout_scores["lightgbm"])
+    # the registered model is refitted on every snapshot, the holdout included: it differs from
+    # the evaluated model whose scores the holdout metrics report, yet ranks the holdout alike
+    evaluated = result.holdout_scores["lightgbm"].to_numpy()
+    assert not np.allclose(proba, evaluated)
+    assert np.corrcoef(proba, evaluated)[0, 1] > 0.8
+    assert result.model.estimator.n_estimators_ == result.settings["n_estimators_fitted"]
     # plain strings instead of pandas categoricals score the same (MLflow signatures stay plain)
     categorical = result.settings["categorical_features"]
     plain = result.holdout[result.feature_names].astype(dict.fromkeys(categorical, "str"))

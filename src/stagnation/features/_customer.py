@@ -7,6 +7,8 @@ before ``as_of`` through the point-in-time queries of :class:`EventIndex` (an ev
 * **orders** (:mod:`._customer_orders`): recency, frequency and monetary value over 90/180/365
   days and lifetime, the rhythm of inter-order gaps (mean, spread, last, longest), how overdue
   the customer is against its own rhythm, and how its past dormant spells ended;
+* **BG/NBD** (:mod:`._bgnbd`): P(alive) and the expected orders of the next 90 days, from a
+  BG/NBD model fitted on every customer's orders before ``as_of``;
 * **touches** (:mod:`._customer_engagement`): days since the last touch (any, outbound,
   inbound), touch counts over 30/90/180/365 days and their outbound/inbound/hunting mix;
 * **opportunities**: opened, won, lost, open at ``as_of`` and how recently;
@@ -28,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from stagnation.features._bgnbd import BGNBD_FEATURES, bgnbd_features
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer_engagement import (
     OPPORTUNITY_FEATURES,
@@ -60,6 +63,7 @@ AGE_FEATURES: tuple[FeatureDef, ...] = (
 CUSTOMER_FEATURES: tuple[FeatureDef, ...] = (
     *AGE_FEATURES,
     *ORDER_FEATURES,
+    *BGNBD_FEATURES,
     *TOUCH_FEATURES,
     *OPPORTUNITY_FEATURES,
     *OWNERSHIP_FEATURES,
@@ -118,6 +122,7 @@ def customer_features(ctx: FeatureContext, population: pd.DataFrame) -> pd.DataF
     }
     for group in (
         order_features,
+        bgnbd_features,
         touch_features,
         opportunity_features,
         ownership_features,

@@ -613,6 +613,16 @@ def _customer_phrases() -> dict[str, Phrase]:
     p["online_order_share"] = _value(
         "online_order_share", "{} of orders placed online", "no online ordering on record", _pct
     )
+    rhythm = "too few repeat buyers to read a buying rhythm"
+    p["p_alive"] = _value(
+        "p_alive", "{} chance it still buys, judged from its order rhythm", rhythm, _pct
+    )
+    p["expected_orders_90d"] = _value(
+        "expected_orders_90d",
+        "about {} orders expected in the next 90 days from its rhythm",
+        rhythm,
+        lambda x: f"{x:.1f}",
+    )
     p["days_since_last_touch"] = _since(
         "days_since_last_touch", "no contact for {}", "contacted within the last day", "no contact"
     )

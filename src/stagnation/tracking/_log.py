@@ -34,6 +34,8 @@ from ._uri import client, experiment_id, resolve_tracking_uri, using
 
 #: Artifact paths inside a run, shared with :func:`promote`.
 HOLDOUT_ARTIFACT = "holdout/holdout.parquet"
+#: The evaluated models' calibrated scores on the holdout rows, row-aligned with them.
+SCORES_ARTIFACT = "holdout/holdout_scores.parquet"
 MODEL_NAME = "model"
 CHAMPION, CHALLENGER = "champion", "challenger"
 _EXAMPLE_ROWS = 5
@@ -143,7 +145,7 @@ def _write_artifacts(result: TrainingResult, settings: dict[str, Any], folder: P
     holdout_dir = folder / "holdout"
     holdout_dir.mkdir()
     result.holdout.to_parquet(folder / HOLDOUT_ARTIFACT)
-    result.holdout_scores.to_parquet(holdout_dir / "holdout_scores.parquet")
+    result.holdout_scores.to_parquet(folder / SCORES_ARTIFACT)
     _write_plots(result, folder / "plots")
 
 
@@ -185,8 +187,9 @@ def log_training(
     (``holdout_lightgbm_roc_auc``, ``fold_1_rfm_logistic_lift_at_10``), PNG plots under
     ``plots/``, ``model_card.md``, ``metrics.csv``, the holdout snapshots (``holdout/``, which
     :func:`promote` re-scores) and the pyfunc model. The new version gets alias ``challenger``,
-    and ``champion`` when the model has none yet; its description and tags carry the headline
-    metrics, data range, settings and source commit.
+    and ``champion`` when the model has none yet and it beats its best baseline out of time
+    (tag ``beats_baselines``); its description and tags carry the headline metrics, the
+    verdict, data range, settings and source commit.
 
     Parameters
     ----------
@@ -249,7 +252,8 @@ def log_training(
             mlflow.log_text(card, "model_card.md")
     mlflow_client.update_model_version(name, version, description=description)
     aliases = [CHALLENGER]
-    if CHAMPION not in mlflow_client.get_registered_model(name).aliases:
+    beats = bool(result.settings.get("beats_baselines", True))
+    if beats and CHAMPION not in mlflow_client.get_registered_model(name).aliases:
         aliases.insert(0, CHAMPION)
     for alias in aliases:
         mlflow_client.set_registered_model_alias(name, alias, version)

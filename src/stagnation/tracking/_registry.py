@@ -18,9 +18,9 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
-from stagnation.training import classification_metrics
+from stagnation.training import classification_metrics, paired_difference
 
-from ._log import CHALLENGER, CHAMPION, HOLDOUT_ARTIFACT
+from ._log import CHALLENGER, CHAMPION, HOLDOUT_ARTIFACT, SCORES_ARTIFACT
 from ._pyfunc import model_features, to_model_input
 from ._uri import client, registered_name, resolve_tracking_uri, using
 
@@ -102,6 +102,40 @@ def _holdout(mlflow_client: MlflowClient, version: ModelVersion, tracking_uri: s
         return pd.read_parquet(path)
 
 
+def _evaluated_scores(
+    mlflow_client: MlflowClient, version: ModelVersion, tracking_uri: str
+) -> np.ndarray | None:
+    """Return the holdout scores of the version's *evaluated* model (fitted before the
+    holdout's gap), or ``None`` for runs that did not log them.
+
+    The registered model is refitted on every snapshot, its holdout included, so re-scoring the
+    holdout with it would judge it on rows it learned from.
+    """
+    if not version.run_id:
+        return None
+    with tempfile.TemporaryDirectory(prefix="stagnation-holdout-") as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                run_id=version.run_id,
+                artifact_path=SCORES_ARTIFACT,
+                dst_path=tmp,
+                tracking_uri=tracking_uri,
+            )
+        except MlflowException:
+            return None
+        scores = pd.read_parquet(path)
+    return scores["lightgbm"].to_numpy(dtype=float) if "lightgbm" in scores else None
+
+
+def _trained_through(version: ModelVersion) -> pd.Timestamp | None:
+    """Return the latest ``as_of`` the version's registered model was fitted on (tag)."""
+    tag = (version.tags or {}).get("data_end")
+    try:
+        return pd.Timestamp(tag) if tag else None
+    except ValueError:
+        return None
+
+
 def _score(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
     model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     features = model_features(model)
@@ -142,13 +176,16 @@ def compare(name: str, *, tracking_uri: str | None = None) -> PromotionResult:
 def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) -> PromotionResult:
     """Move alias ``champion`` to the ``challenger`` version when it is at least as good.
 
-    Both versions re-score the challenger's holdout snapshots (the newest label-complete data,
-    logged with the challenger's run). The rule: promote when the challenger's ROC AUC on those
-    rows is greater than or equal to the champion's (ties promote: the newer model wins); refuse
-    when it is lower or either AUC is undefined (a single-class holdout). ``force`` promotes
-    regardless. With no champion yet, the challenger is promoted without comparison; with no
-    challenger, or the same version under both aliases, nothing changes. :func:`compare` shows
-    the same comparison without promoting.
+    The comparison uses the challenger's holdout snapshots (the newest label-complete data,
+    logged with its run), restricted to the rows the champion never trained on (``as_of`` after
+    the champion's ``data_end``). The challenger is scored by its *evaluated* model (fitted before
+    the holdout's gap; its registered model is refitted on those very rows), the champion by its
+    registered model. The rule, on the paired bootstrap 95 % interval of the ROC AUC difference:
+    promote when the challenger is not significantly worse and either saw newer data or is
+    significantly better. A tie on the same data does not promote. ``force`` promotes
+    regardless and is recorded in the version's tags. With no champion yet, the challenger is
+    promoted without comparison; with no challenger, or the same version under both aliases,
+    nothing changes. :func:`compare` shows the same comparison without promoting.
 
     Parameters
     ----------
@@ -196,12 +233,35 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
             message = f"version {new} of {name} is already both champion and challenger"
         return PromotionResult(name, old, new, champion is None, False, message, pd.DataFrame())
     holdout = _holdout(mlflow_client, challenger, uri)
-    label = holdout["label"].to_numpy(dtype=float)
+    # the champion is judged only on rows it never trained on: as_of after its data end
+    seen_until = _trained_through(champion)
+    as_of = pd.to_datetime(holdout["as_of"]) if "as_of" in holdout else None
+    if seen_until is not None and as_of is not None:
+        unseen = (as_of > seen_until).to_numpy()
+    else:
+        unseen = np.ones(len(holdout), dtype=bool)
+    newer = _newer_data(challenger, champion)
+    if not unseen.any() and not force:
+        message = (
+            f"{would or ''}not promoted: champion v{old} was trained on every holdout row of "
+            f"challenger v{new} (data to {seen_until:%Y-%m-%d}), so no fair comparison exists"
+            + ("" if newer else "; the challenger saw no newer data either")
+        )
+        if apply:
+            mlflow_client.set_model_version_tag(name, new, "promotion", message[:250])
+        return PromotionResult(name, old, new, False, False, message, pd.DataFrame(), 0)
+    rows = holdout[unseen] if unseen.any() else holdout
+    label = rows["label"].to_numpy(dtype=float)
     try:
         with using(uri):
+            evaluated = _evaluated_scores(mlflow_client, challenger, uri)
             scores = {
-                CHAMPION: _score(name, str(champion.version), holdout),
-                CHALLENGER: _score(name, new, holdout),
+                CHAMPION: _score(name, str(champion.version), rows),
+                CHALLENGER: (
+                    evaluated[unseen]
+                    if evaluated is not None and unseen.any()
+                    else _score(name, new, rows)
+                ),
             }
     except ValueError:
         if not force:
@@ -209,7 +269,8 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
         if apply:
             mlflow_client.set_registered_model_alias(name, CHAMPION, new)
         message = f"forced: version {new} of {name} is now '{CHAMPION}' without comparison"
-        return PromotionResult(name, old, new, True, True, message, pd.DataFrame(), len(holdout))
+        mlflow_client.set_model_version_tag(name, new, "promotion", message[:250])
+        return PromotionResult(name, old, new, True, True, message, pd.DataFrame(), len(rows))
     metrics = {}
     for key, score in scores.items():
         computed = classification_metrics(label, score)
@@ -217,27 +278,41 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
     comparison = pd.DataFrame(metrics)
     comparison["difference"] = comparison[CHALLENGER] - comparison[CHAMPION]
     comparison.index.name = "metric"
-    primary = {k: v[PRIMARY_METRIC] for k, v in metrics.items()}
-    ours, theirs = primary[CHALLENGER], primary[CHAMPION]
-    better = bool(np.isfinite(ours) and np.isfinite(theirs) and ours >= theirs)
+    entity = next((c for c in ("customer_id", "rep_id", "entity") if c in rows.columns), None)
+    groups = rows[entity].to_numpy() if entity else np.arange(len(rows))
+    interval = paired_difference(label, scores[CHALLENGER], scores[CHAMPION], groups=groups)[
+        "roc_auc"
+    ]
+    worse, better = interval.high < 0, interval.low > 0
+    good = bool(not worse and (newer or better))
     verdict = (
-        f"challenger v{new} {PRIMARY_METRIC} {ours:.4f} vs champion v{old} {theirs:.4f} "
-        f"on {len(holdout)} holdout rows"
+        f"challenger v{new} minus champion v{old} ROC AUC {interval} (95 % interval) on "
+        f"{len(rows):,} holdout rows the champion never trained on; the challenger "
+        + ("saw newer data" if newer else "saw no newer data")
     )
     if not apply:
-        outcome = "would promote" if better else "would not promote"
+        outcome = "would promote" if good else "would not promote"
         message = f"{outcome}: {verdict}"
-        return PromotionResult(name, old, new, better, False, message, comparison, len(holdout))
-    if better or force:
+        return PromotionResult(name, old, new, good, False, message, comparison, len(rows))
+    if good or force:
         mlflow_client.set_registered_model_alias(name, CHAMPION, new)
-        how = "promoted" if better else "forced promotion despite a lower score"
+        how = "promoted" if good else "forced promotion (--force) although the rule refuses"
         message = f"{how}: {verdict}; version {new} is now '{CHAMPION}'"
     else:
-        message = f"not promoted: {verdict}; '{CHAMPION}' stays on version {old}"
-    mlflow_client.set_model_version_tag(name, new, "promotion", message[:5000])
+        reason = "significantly worse" if worse else "neither newer data nor significantly better"
+        message = f"not promoted ({reason}): {verdict}; '{CHAMPION}' stays on version {old}"
+    mlflow_client.set_model_version_tag(name, new, "promotion", message[:250])
+    if force and not good:
+        mlflow_client.set_model_version_tag(name, new, "promotion_forced", "true")
     return PromotionResult(
-        name, old, new, better or force, force and not better, message, comparison, len(holdout)
+        name, old, new, good or force, force and not good, message, comparison, len(rows)
     )
+
+
+def _newer_data(challenger: ModelVersion, champion: ModelVersion) -> bool:
+    """Return whether the challenger's snapshots reach later than the champion's."""
+    ours, theirs = _trained_through(challenger), _trained_through(champion)
+    return bool(ours is not None and (theirs is None or ours > theirs))
 
 
 def _is_previous_export(folder: Path) -> bool:

@@ -84,7 +84,10 @@ def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
     header = [str(table.index.name or ""), *map(str, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     for index, row in table.iterrows():
-        cells = ["" if pd.isna(v) else f"{v:.{digits}f}" for v in row.to_numpy(dtype=float)]
+        cells = [
+            v if isinstance(v, str) else "" if pd.isna(v) else f"{float(v):.{digits}f}"
+            for v in row.to_numpy(dtype=object)
+        ]
         lines.append("| " + " | ".join([str(index), *cells]) + " |")
     return "\n".join(lines)
 
@@ -198,6 +201,18 @@ def model_card(
         "Lift and precision at 10 % are over the top 10 % of rows by score; every metric of "
         "every split is in `metrics.csv` and in the run's metrics.",
     ]
+    sections += [
+        "## Verdict against the baselines (pooled out-of-time rows)",
+        f"The model {result.verdict()}.",
+        "Differences are LightGBM minus the baseline over every fold's and the holdout's "
+        "validation rows, with paired bootstrap 95 % intervals that resample "
+        f"{noun} (their snapshot rows repeat).",
+        markdown_table(result.verdict_table()) if "verdict" in settings else "",
+        "## Which model is registered",
+        str(find_setting(settings, "registered_model") or "the model evaluated on the holdout")
+        + ". The metrics above are those of the evaluated models, fitted before each split's "
+        "gap.",
+    ]
     for metric in ("roc_auc", "lift_at_10"):
         folds = fold_table(result.metrics, metric)
         if not folds.empty:
@@ -233,7 +248,11 @@ def version_notes(
     parts.append(f"Holdout: {metric_text}.")
     if best is not None:
         parts.append(f"Best baseline {best}: ROC AUC {table.loc[best, 'roc_auc']:.3f}.")
+    if "verdict" in settings:
+        parts.append(f"Out of time, the model {result.verdict()}.")
     tags = {k: f"{headline[k]:.4f}" for k in HEADLINE if k in headline}
+    if "beats_baselines" in settings:
+        tags["beats_baselines"] = str(bool(settings["beats_baselines"])).lower()
     tags |= {
         "data_start": str(start),
         "data_end": str(end),

@@ -5,12 +5,24 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 """
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
+from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import MAJOR_SHIFT, population_stability, reference_distribution
-from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
+from stagnation.training._estimators import (
+    LightGBMRisk,
+    LightGBMValue,
+    RecalibratedModel,
+    calibrate,
+)
 from stagnation.training._metrics import (
     classification_metrics,
     expected_calibration_error,
     precision_at,
+)
+from stagnation.training._plan import (
+    NotEnoughHistory,
+    choose_grid,
+    minimum_history_days,
+    plan_splits,
 )
 from stagnation.training._result import ENTITY_ID, REGISTERED_NAMES, ModelName, TrainingResult
 from stagnation.training._split import SplitWindow, TemporalSplit
@@ -21,19 +33,27 @@ __all__ = [
     "ENTITY_ID",
     "MAJOR_SHIFT",
     "REGISTERED_NAMES",
+    "Interval",
     "LightGBMRisk",
     "LightGBMValue",
     "ModelName",
+    "NotEnoughHistory",
+    "RecalibratedModel",
     "RuleScore",
     "SplitWindow",
     "TemporalSplit",
     "TrainingResult",
     "baselines",
     "calibrate",
+    "choose_grid",
     "classic_logistic",
     "classification_metrics",
     "expected_calibration_error",
     "feature_columns",
+    "minimum_history_days",
+    "paired_difference",
+    "paired_differences",
+    "plan_splits",
     "population_stability",
     "precision_at",
     "reference_distribution",

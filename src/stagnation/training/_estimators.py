@@ -8,9 +8,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -32,6 +35,24 @@ def _latest_rows(order: np.ndarray, fraction: float) -> np.ndarray:
     if n_values >= len(values):
         return np.zeros(len(order), dtype=bool)
     return order >= values[len(values) - n_values]
+
+
+def _linear_terms(base: Any, X: Any) -> dict[str, np.ndarray]:
+    """Return each input's linear log-odds term in a fitted ``base`` pipeline ending in a linear
+    model (as :func:`~stagnation.training.classic_logistic` builds), summed over the columns
+    derived from it (its value and its was-missing flag); empty for anything else."""
+    if base is None or not hasattr(base, "steps"):
+        return {}
+    *prep, (_, last) = base.steps
+    if not hasattr(last, "coef_"):
+        return {}
+    transformed = np.asarray(Pipeline(prep).transform(X), dtype=float)
+    names = Pipeline(prep).get_feature_names_out()
+    terms: dict[str, np.ndarray] = {}
+    for j, derived in enumerate(names):
+        source = str(derived).split("__", 1)[-1].removeprefix("missingindicator_")
+        terms[source] = terms.get(source, 0.0) + last.coef_[0, j] * transformed[:, j]
+    return terms
 
 
 def _signed_log1p(value: np.ndarray) -> np.ndarray:
@@ -74,6 +95,12 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         ``"logloss"`` (weighted like the training rows) or ``"auc"``, on the held-back rows.
     monotone_constraints
         Optional ``{feature name: -1 | 1}``; other features are unconstrained.
+    base
+        Optional unfitted classifier with ``decision_function`` (e.g. a logistic regression on
+        recency, frequency and value) fitted first; the trees then boost from its log-odds
+        (LightGBM's ``init_score``) and learn only what it misses. A linear base extrapolates
+        where trees cannot (a recency longer than any in training), and early stopping keeps
+        the trees few when the base already says it all. Needs DataFrame input.
     n_bags
         Number of boosters, seeded ``random_state``, ``random_state + 1``, ...; their raw
         scores are averaged. More bags cut the variance that row and column subsampling add on
@@ -101,6 +128,8 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         The first bag's :class:`lightgbm.Booster`.
     n_estimators_per_bag_, n_estimators_
         Number of trees of each bag, and their rounded mean.
+    base_
+        The fitted ``base`` (``None`` without one).
     scale_pos_weight_
         The positive-class weight used.
     """
@@ -122,6 +151,7 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         early_stopping_rounds: int = 30,
         early_stopping_metric: Literal["logloss", "auc"] = "logloss",
         monotone_constraints: dict[str, int] | None = None,
+        base: Any = None,
         n_bags: int = 5,
         n_jobs: int = 1,
         random_state: int = 0,
@@ -140,6 +170,7 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         self.early_stopping_rounds = early_stopping_rounds
         self.early_stopping_metric = early_stopping_metric
         self.monotone_constraints = monotone_constraints
+        self.base = base
         self.n_bags = n_bags
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -204,6 +235,8 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         weight: float,
         seed: int,
         eval_set: tuple[np.ndarray, np.ndarray] | None = None,
+        init_score: np.ndarray | None = None,
+        eval_init_score: np.ndarray | None = None,
     ) -> lgb.LGBMClassifier:
         params = self._params(n_estimators, weight)
         params["random_state"] = seed
@@ -215,6 +248,10 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         model = lgb.LGBMClassifier(**params)
         categorical = [i for i, n in enumerate(self._names()) if n in self.categories_]
         kwargs: dict[str, Any] = {"categorical_feature": categorical or "auto"}
+        if init_score is not None:
+            kwargs["init_score"] = init_score
+        if eval_set is not None and eval_init_score is not None:
+            kwargs["eval_init_score"] = [eval_init_score]
         if eval_set is not None:
             kwargs["eval_X"], kwargs["eval_y"] = eval_set
             # the held-back rows are weighted like the training rows, so the early-stopping
@@ -269,6 +306,13 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         if len(order) != len(y_codes):
             raise ValueError(f"sample_order has {len(order)} values for {len(y_codes)} rows")
         self.scale_pos_weight_ = self._weight(y_codes)
+        self.base_ = None
+        offset = np.zeros(len(y_codes))
+        if self.base is not None:
+            if not isinstance(X, pd.DataFrame):
+                raise ValueError("LightGBMRisk: a base model needs DataFrame input (named columns)")
+            self.base_ = clone(self.base).fit(X, y_codes)
+            offset = np.asarray(self.base_.decision_function(X), dtype=float)
         tail = (
             _latest_rows(order, self.early_stopping_fraction)
             if self.early_stopping_fraction > 0
@@ -293,11 +337,20 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
                     self._weight(y_codes[head]),
                     seed,
                     eval_set=(matrix[tail], y_codes[tail]),
+                    init_score=offset[head] if self.base_ is not None else None,
+                    eval_init_score=offset[tail] if self.base_ is not None else None,
                 )
                 n_trees = max(1, int(probe.best_iteration_ or self.n_estimators))
             self.n_estimators_per_bag_.append(n_trees)
             self.estimators_.append(
-                self._booster(matrix, y_codes, n_trees, self.scale_pos_weight_, seed)
+                self._booster(
+                    matrix,
+                    y_codes,
+                    n_trees,
+                    self.scale_pos_weight_,
+                    seed,
+                    init_score=offset if self.base_ is not None else None,
+                )
             )
         self.n_estimators_ = round(float(np.mean(self.n_estimators_per_bag_)))
         self.booster_ = self.estimators_[0].booster_
@@ -308,7 +361,13 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         matrix = self._matrix(X, reset=False)
         raw = [est.predict(matrix, raw_score=True) for est in self.estimators_]
-        return np.mean(raw, axis=0)
+        return np.mean(raw, axis=0) + self._offset(X)
+
+    def _offset(self, X: Any) -> np.ndarray | float:
+        """Return the base model's log-odds (0 without a base)."""
+        if getattr(self, "base_", None) is None:
+            return 0.0
+        return np.asarray(self.base_.decision_function(X), dtype=float)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Return ``(n, 2)`` class probabilities (not calibrated): the logistic of the raw score."""
@@ -336,13 +395,18 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         """Return LightGBM's per-row feature contributions (SHAP values, log-odds scale).
 
         One column per feature, without the bias column; rows sum with the bias to
-        :meth:`decision_function`.
+        :meth:`decision_function`. With a linear ``base``, each of its inputs also gets its
+        linear term (coefficient times the standardised value) added to its column.
         """
         check_is_fitted(self)
         matrix = self._matrix(X, reset=False)
         values = np.mean([e.predict(matrix, pred_contrib=True) for e in self.estimators_], axis=0)
         index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(np.asarray(values)[:, :-1], columns=self._names(), index=index)
+        out = pd.DataFrame(np.asarray(values)[:, :-1], columns=self._names(), index=index)
+        for name, term in _linear_terms(self.base_, X).items():
+            if name in out.columns:
+                out[name] += term
+        return out
 
 
 class LightGBMValue(RegressorMixin, BaseEstimator):
@@ -464,3 +528,66 @@ def calibrate(
         positives = int((y_arr == np.max(y_arr)).sum())
         method = "isotonic" if positives >= MIN_POSITIVES_ISOTONIC else "sigmoid"
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_cal, y_arr)
+
+
+class RecalibratedModel:
+    """A fitted classifier whose log-odds are mapped to probabilities by a map learned elsewhere.
+
+    The model registered after training is refitted on every snapshot, so no later data is left
+    to calibrate it on. It borrows the calibration of the model evaluated on the holdout (same
+    capacity and trees, fitted before the holdout's gap): a map from that model's log-odds on
+    the holdout rows, which it never saw, to their labels; sigmoid (Platt) or isotonic, as
+    :func:`calibrate` chose for it.
+
+    Parameters
+    ----------
+    estimator
+        The refitted classifier (with ``decision_function``: log-odds).
+    scores, y
+        The evaluated model's log-odds on out-of-time rows, and their labels.
+    method
+        ``sigmoid`` or ``isotonic``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 2)); y = (X[:, 0] + rng.normal(size=400) > 1).astype(int)
+    >>> inner = LightGBMRisk(n_estimators=20, n_bags=1).fit(X[:200], y[:200])
+    >>> model = RecalibratedModel(inner, inner.decision_function(X[200:]), y[200:])
+    >>> p = model.predict_proba(X[200:])[:, 1]
+    >>> bool(abs(p.mean() - y[200:].mean()) < 0.02)
+    True
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        scores: ArrayLike,
+        y: ArrayLike,
+        method: Literal["isotonic", "sigmoid"] = "sigmoid",
+    ) -> None:
+        raw = np.asarray(scores, dtype=float)
+        y_arr = np.asarray(y, dtype=int)
+        if len(np.unique(y_arr)) < 2:
+            raise ValueError("the calibration rows have a single class")
+        self.estimator = estimator
+        self.method = method
+        self.classes_ = getattr(estimator, "classes_", np.array([0, 1]))
+        if method == "isotonic":
+            self.map_: Any = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
+            self.map_.fit(raw, y_arr)
+        else:
+            self.map_ = LogisticRegression(C=1e6).fit(raw[:, None], y_arr)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Return ``(n, 2)`` calibrated class probabilities."""
+        raw = np.asarray(self.estimator.decision_function(X), dtype=float)
+        if self.method == "isotonic":
+            p = np.asarray(self.map_.predict(raw), dtype=float)
+        else:
+            p = self.map_.predict_proba(raw[:, None])[:, 1]
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return the most likely class of each row."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -41,7 +41,10 @@ def holdout_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 def fold_table(metrics: pd.DataFrame, metric: str = "roc_auc") -> pd.DataFrame:
     """Return ``metric`` of every split (folds, then the holdout) as models x splits."""
-    rows = metrics[metrics["metric"] == metric]
+    split = metrics["split"].astype(str)
+    rows = metrics[
+        (metrics["metric"] == metric) & (split.str.startswith("fold_") | (split == "holdout"))
+    ]
     table = rows.pivot_table(index="model", columns="split", values="value", aggfunc="first")
     folds = sorted(
         (c for c in table.columns if c != "holdout"), key=lambda c: int(str(c).split("_")[-1])
@@ -117,3 +120,38 @@ class TrainingResult:
         m = self.metrics
         rows = m[(m["model"] == "lightgbm") & (m["split"] == "holdout")]
         return dict(zip(rows["metric"], rows["value"].astype(float), strict=True))
+
+    def verdict_table(self) -> pd.DataFrame:
+        """Return LightGBM minus each baseline on the pooled out-of-time rows, with intervals.
+
+        One row per baseline; columns ``roc_auc_diff`` and ``lift_at_10_diff`` as
+        ``"+0.021 [+0.008, +0.034]"`` (estimate and paired bootstrap 95 % interval).
+        """
+        against = self.settings.get("verdict", {}).get("against", {})
+        rows = {
+            baseline: {
+                f"{metric}_diff": "{estimate:+.3f} [{low:+.3f}, {high:+.3f}]".format(**v)
+                for metric, v in metrics.items()
+            }
+            for baseline, metrics in against.items()
+        }
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("baseline")
+
+    def verdict(self) -> str:
+        """Return one plain sentence: does the model beat its best baseline out of time?"""
+        v = self.settings.get("verdict")
+        if not v:
+            return "no out-of-time verdict was computed"
+        best = v["best_baseline"]
+        auc = v["against"][best]["roc_auc"]
+        pooled = (
+            f"on {v['rows']:,} pooled out-of-time rows ({v['positives']:,} positives, "
+            f"{v['entities']:,} {ENTITY_ID[self.name].removesuffix('_id')}s)"
+        )
+        diff = f"ROC AUC {auc['estimate']:+.3f} [{auc['low']:+.3f}, {auc['high']:+.3f}]"
+        if v["beats_baselines"]:
+            return f"beats the best baseline, {best}, {pooled}: {diff}"
+        return (
+            f"does NOT clearly beat the best baseline, {best}, {pooled}: {diff}; the 95 % "
+            "interval does not exclude a loss, so this version is never made champion on its own"
+        )

@@ -23,16 +23,18 @@ class SplitWindow:
 class TemporalSplit:
     """Split snapshots by ``as_of`` into rolling-origin folds and a final holdout.
 
-    Let ``last`` be the latest ``as_of`` of the frame. The **holdout** holds every row with
-    ``as_of > last - holdout_months`` (calendar months; on a monthly grid: the latest
-    ``holdout_months`` dates); ``H`` is its first date. The ``n_splits`` **folds** validate on
+    Let ``last`` be the latest ``as_of`` of the frame. The **holdout** holds every row with ``as_of
+    > last - holdout_months`` (calendar months; on a monthly grid: the latest ``holdout_months``
+    dates); ``H`` is its first date. With ``block_days``, every block (the holdout and each fold's
+    validation) is that many days instead of months: the split a weekly grid of a short history
+    needs (see :func:`~stagnation.training.plan_splits`). The ``n_splits`` **folds** validate on
     consecutive blocks of ``step_months`` months ending at ``H``: fold ``k`` (``k = 1..n_splits``,
-    oldest first) validates on ``t_k <= as_of < t_k + step_months`` with
-    ``t_k = H - (n_splits - k + 1) * step_months``. Every split trains on the rows with
-    ``as_of < t - gap`` (``t = t_k``, or ``H`` for the holdout), so every validation date comes
-    more than ``gap_days`` after every training date: the training labels, observed over
-    ``[as_of, as_of + horizon)`` with ``horizon = gap_days``, are all closed before the first
-    validation date. Training sets grow with ``k`` (rolling origin, expanding window).
+    oldest first) validates on ``t_k <= as_of < t_k + step_months`` with ``t_k = H - (n_splits - k +
+    1) * step_months``. Every split trains on the rows with ``as_of < t - gap`` (``t = t_k``, or
+    ``H`` for the holdout), so every validation date comes more than ``gap_days`` after every
+    training date: the training labels, observed over ``[as_of, as_of + horizon)`` with ``horizon =
+    gap_days``, are all closed before the first validation date. Training sets grow with ``k``
+    (rolling origin, expanding window).
 
     Parameters
     ----------
@@ -44,6 +46,9 @@ class TemporalSplit:
         Length of each fold's validation block, in calendar months.
     holdout_months
         Length of the holdout, in calendar months, counted back from the latest ``as_of``.
+    block_days
+        When given, the length in days of the holdout and of each fold's validation block; it
+        replaces ``step_months`` and ``holdout_months``.
     min_train_dates
         Refuse a split whose training rows span fewer distinct ``as_of`` dates.
     time_column
@@ -68,6 +73,7 @@ class TemporalSplit:
         n_splits: int = 3,
         step_months: int = 3,
         holdout_months: int = 3,
+        block_days: int | None = None,
         min_train_dates: int = 3,
         time_column: str = "as_of",
     ) -> None:
@@ -75,6 +81,7 @@ class TemporalSplit:
         self.n_splits = n_splits
         self.step_months = step_months
         self.holdout_months = holdout_months
+        self.block_days = block_days
         self.min_train_dates = min_train_dates
         self.time_column = time_column
 
@@ -88,6 +95,7 @@ class TemporalSplit:
             ("n_splits", self.n_splits),
             ("step_months", self.step_months),
             ("holdout_months", self.holdout_months),
+            ("block_days", 1 if self.block_days is None else self.block_days),
         ]:
             least = 0 if name in ("gap_days", "n_splits") else 1
             if value < least:
@@ -101,8 +109,12 @@ class TemporalSplit:
         """Return the time bounds of every fold, then of the holdout (named ``holdout``)."""
         times = self._times(X)
         last = times.max()
-        holdout_start = times[times > last - pd.DateOffset(months=self.holdout_months)].min()
-        step = pd.DateOffset(months=self.step_months)
+        if self.block_days is None:
+            holdout: pd.DateOffset | pd.Timedelta = pd.DateOffset(months=self.holdout_months)
+            step: pd.DateOffset | pd.Timedelta = pd.DateOffset(months=self.step_months)
+        else:
+            holdout = step = pd.Timedelta(days=self.block_days)
+        holdout_start = times[times > last - holdout].min()
         gap = pd.Timedelta(days=self.gap_days)
         out = []
         for k in range(1, self.n_splits + 1):
@@ -149,7 +161,9 @@ class TemporalSplit:
         return self.n_splits
 
     def __repr__(self) -> str:
-        return (
-            f"TemporalSplit(gap_days={self.gap_days}, n_splits={self.n_splits}, "
-            f"step_months={self.step_months}, holdout_months={self.holdout_months})"
+        blocks = (
+            f"block_days={self.block_days}"
+            if self.block_days is not None
+            else f"step_months={self.step_months}, holdout_months={self.holdout_months}"
         )
+        return f"TemporalSplit(gap_days={self.gap_days}, n_splits={self.n_splits}, {blocks})"

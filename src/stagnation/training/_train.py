@@ -2,27 +2,40 @@
 
 The procedure of :func:`train`, for the snapshots of one target sorted by ``as_of``:
 
-1. :class:`TemporalSplit` with a gap equal to the label horizon: ``n_splits`` rolling-origin
-   folds, then the holdout (the latest ``holdout_months`` of ``as_of`` dates).
-2. Every split (each fold, then the holdout) runs the *same* recipe on its training rows (all
-   rows with ``as_of`` more than one horizon before the split's first validation date):
-   the latest dates (at least ``calibration_fraction`` of them, extended back until they hold
-   ``min_calibration_positives`` positives) form the **calibration slice**; the earlier rows,
-   the **fit slice**, train LightGBM (early stopping on the latest dates of the fit slice) and
-   every baseline; each is then calibrated on the calibration slice, which comes after its
-   training data in time. The calibration slice directly follows the fit slice, without a gap.
-   An early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is
-   skipped (the history is too short yet) and listed in ``settings["skipped_folds"]``; the
-   others keep their names (``fold_2``, ...). Training is refused when no fold, or the
-   holdout, can be trained.
-3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC,
-   precision and lift) are computed on each model's own uncalibrated score (calibration is
-   meant to rescale, not reorder); probability metrics (Brier, log loss, ECE) on the calibrated
-   probability. On simulated data, ``truth_roc_auc`` on the holdout compares scores with the
-   simulator's hidden truth.
-4. The model returned is the one evaluated on the holdout: fitted on the data before the
-   holdout's gap and calibrated on the latest slice of it. It is not refitted on later data,
-   so its reported holdout metrics are exactly those of the registered model.
+1. :class:`TemporalSplit` with a gap equal to the label horizon: rolling-origin folds, then the
+   holdout (the latest block of ``as_of`` dates). :func:`~stagnation.training.plan_splits`
+   fits the plan to the history: three-month blocks on a monthly grid, blocks of whole weeks on
+   a weekly one, and as many folds as fit (at most three; ``n_splits`` asks for a number).
+2. Every split (each fold, then the holdout) runs the *same* recipe on its training rows (all rows
+   with ``as_of`` more than one horizon before the split's first validation date): the latest dates
+   (at least ``calibration_fraction`` of them, extended back until they hold
+   ``min_calibration_positives`` positives) form the **calibration slice**; the earlier rows, the
+   **fit slice**, train LightGBM and every baseline. LightGBM's **capacity** is chosen there too:
+   each of :data:`CAPACITIES` is fitted on the fit slice's earlier dates and measured (ROC AUC) on
+   its latest ones, and the best is refitted on the whole fit slice with early stopping on those
+   latest dates. Each model is then calibrated on the calibration slice, which comes after its
+   training data in time. The calibration slice directly follows the fit slice, without a gap. An
+   early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is skipped (the
+   history is too short yet) and listed in ``settings["skipped_folds"]``; the others keep their
+   names (``fold_2``, ...). Training is refused when no fold, or the holdout, can be trained.
+   The customer model boosts from a logistic regression on recency, frequency and value (the
+   ``rfm_logistic`` baseline's recipe, LightGBMRisk's ``base``): its trees learn what the
+   regression misses, and it keeps the regression's extrapolation to recencies longer than any
+   in training (a cohort's customers age past the training range).
+3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC, precision and
+   lift) are computed on each model's own uncalibrated score (calibration is meant to rescale, not
+   reorder); probability metrics (Brier, log loss, ECE) on the calibrated probability. On simulated
+   data, ``truth_roc_auc`` on the holdout compares scores with the simulator's hidden truth.
+4. **The verdict** is read on the pooled out-of-time predictions (every fold's validation rows and
+   the holdout's): the ROC AUC and lift@10 difference between LightGBM and each baseline, each with
+   a paired bootstrap 95 % interval that resamples entities
+   (:func:`~stagnation.training.paired_differences`). ``beats_baselines`` is true only when the
+   interval of the AUC difference against the best baseline lies above zero.
+5. **The model returned is refitted** on every snapshot (all their label windows close before the
+   cutoff), with the holdout model's capacity and number of trees, and calibrated with the map
+   (sigmoid or isotonic) fitted on the holdout model's out-of-time scores. The metrics reported are
+   those of the evaluated models (fitted before each split's gap); the refitted one has seen every
+   labelled date, the latest months included.
 
 For customers, the value model (:class:`LightGBMValue`, ``log1p(value)`` of the positive rows
 of the holdout's training data; predictions are ``expm1``) gives the expected order value of a
@@ -40,12 +53,19 @@ import pandas as pd
 
 from stagnation.crm import customer_state_truth, slide_truth
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
-from stagnation.training._baselines import baselines
+from stagnation.training._baselines import RFM_FEATURES, baselines, classic_logistic
+from stagnation.training._compare import paired_differences
 from stagnation.training._drift import reference_distribution
-from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
+from stagnation.training._estimators import (
+    LightGBMRisk,
+    LightGBMValue,
+    RecalibratedModel,
+    calibrate,
+)
 from stagnation.training._metrics import classification_metrics
+from stagnation.training._plan import Grid, plan_splits
 from stagnation.training._result import ENTITY_ID, ModelName, TrainingResult
-from stagnation.training._split import SplitWindow, TemporalSplit
+from stagnation.training._split import SplitWindow
 
 #: Categorical columns each target's snapshots carry besides the numeric features.
 CATEGORICAL_FEATURES: dict[str, list[str]] = {
@@ -61,6 +81,14 @@ RANKING_METRICS = ("roc_auc", "pr_auc", "precision_at_", "lift_at_", "n", "posit
 #: Maximum number of holdout rows whose contributions are computed.
 MAX_CONTRIBUTION_ROWS = 2000
 MODEL = "lightgbm"
+#: LightGBM capacities tried on every split's fit slice; the best out of time is kept. From
+#: shallow trees on large leaves without class weights (small, noisy real data: the effective
+#: sample is the entities, not their repeated snapshot rows) to the simulator-tuned default.
+CAPACITIES: dict[str, dict[str, Any]] = {
+    "shallow": {"num_leaves": 4, "min_child_samples": 200, "scale_pos_weight": None},
+    "medium": {"num_leaves": 8, "min_child_samples": 100, "scale_pos_weight": "sqrt"},
+    "default": {},
+}
 
 
 class TooFewPositives(ValueError):
@@ -108,6 +136,7 @@ def _fit_split(
     split: str,
     calibration_fraction: float,
     min_calibration_positives: int,
+    given: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Fit LightGBM and the baselines on the fit slice; calibrate them on the later slice.
 
@@ -130,8 +159,10 @@ def _fit_split(
             f"{cal_rows['as_of'].min():%Y-%m-%d}) has a single class; use a longer extract"
         )
     X_fit, X_cal = fit_rows[features], cal_rows[features]
+    capacity = _choose_capacity(fit_rows, features, params, given)
+    chosen = params | CAPACITIES[capacity] if capacity else params
     fitted: dict[str, Any] = {
-        MODEL: LightGBMRisk(**params).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
+        MODEL: LightGBMRisk(**chosen).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
     }
     for base_name, baseline in baselines(name).items():
         fitted[base_name] = baseline.fit(X_fit, y_fit)
@@ -147,9 +178,41 @@ def _fit_split(
             f"{cal_rows['as_of'].max():%Y-%m-%d}",
         ],
         "calibration_method": calibrated[MODEL].method,
+        "capacity": capacity or "given",
         "n_estimators": int(fitted[MODEL].n_estimators_),
     }
     return fitted, calibrated, facts
+
+
+def _choose_capacity(
+    part: pd.DataFrame, features: list[str], params: dict[str, Any], given: dict[str, Any]
+) -> str:
+    """Return the :data:`CAPACITIES` key whose single booster ranks the latest dates best.
+
+    Each capacity is fitted (one bag, early stopping on the same tail) on the earlier dates of
+    ``part`` and scored on its latest dates (the early-stopping share); ``""`` when the caller
+    fixed the capacity (``given``, the caller's hyperparameters, names one of its keys) or the
+    tail lacks a class.
+    """
+    fixed = {key for capacity in CAPACITIES.values() for key in capacity}
+    if fixed & set(given):
+        return ""
+    order = part["as_of"].to_numpy()
+    base = LightGBMRisk(**params)
+    tail = order >= np.quantile(order.astype("int64"), 1 - base.early_stopping_fraction).astype(
+        order.dtype
+    )
+    y = part["label"].to_numpy(dtype=int)
+    if len(np.unique(y[tail])) < 2 or len(np.unique(y[~tail])) < 2:
+        return ""
+    head_rows = part[~tail]
+    scores = {}
+    for key, capacity in CAPACITIES.items():
+        model = LightGBMRisk(**(params | capacity | {"n_bags": 1}))
+        model.fit(head_rows[features], y[~tail], sample_order=head_rows["as_of"])
+        raw = model.predict_proba(part.loc[tail, features])[:, 1]
+        scores[key] = classification_metrics(y[tail], raw)["roc_auc"]
+    return max(scores, key=lambda k: scores[k])
 
 
 def _score(fitted: Any, calibrated: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -195,9 +258,8 @@ def train(
     settings: dict[str, Any],
     truth: dict[str, pd.DataFrame] | None = None,
     progress: Callable[[str], None] | None = None,
-    n_splits: int = 3,
-    step_months: int = 3,
-    holdout_months: int = 3,
+    n_splits: int | None = None,
+    grid: Grid | None = None,
     calibration_fraction: float = 0.1,
     min_calibration_positives: int = 5,
     params: dict[str, Any] | None = None,
@@ -218,8 +280,11 @@ def train(
         The simulator's truth tables, for ``truth_roc_auc`` on the holdout.
     progress
         Called with a short message as each split starts.
-    n_splits, step_months, holdout_months
-        The temporal splits (:class:`TemporalSplit`); the gap is ``settings["horizon_days"]``.
+    n_splits
+        Folds before the holdout (default: as many as fit, at most three).
+    grid
+        ``weekly`` or ``monthly``: the spacing of the snapshots' ``as_of`` dates (default:
+        weekly when they are at most eight days apart).
     calibration_fraction, min_calibration_positives
         The calibration slice of every split's training data.
     params
@@ -227,9 +292,11 @@ def train(
 
     Raises
     ------
+    NotEnoughHistory
+        Too few ``as_of`` dates for the holdout (or for the folds asked for).
     ValueError
-        Missing columns or settings, too few ``as_of`` dates for the folds, too few positives to
-        train on, or a calibration slice with a single class.
+        Missing columns or settings, too few positives to train on, or a calibration slice
+        with a single class.
     """
     started = time.perf_counter()
     if name not in ENTITY_ID:
@@ -245,14 +312,20 @@ def train(
     keep = [entity, "as_of", *features, "label"] + (["value"] if "value" in snapshots else [])
     frame = snapshots[keep].sort_values(["as_of", entity], kind="stable").reset_index(drop=True)
     frame["label"] = frame["label"].astype(bool)
-    splitter = TemporalSplit(
-        horizon, n_splits=n_splits, step_months=step_months, holdout_months=holdout_months
-    )
+    dates = pd.DatetimeIndex(frame["as_of"].unique())
+    if grid is None:
+        spacing = np.diff(dates.sort_values().asi8).min() if len(dates) > 1 else 0
+        grid = "weekly" if spacing <= 8 * 86_400 * 10**9 else "monthly"
+    splitter = plan_splits(dates, gap_days=horizon, grid=grid, folds=n_splits)
     windows = splitter.windows(frame)
     splits = [*splitter.split(frame), splitter.holdout_split(frame)]
-    hyper = LightGBMRisk(**(params or {})).get_params()
+    given = dict(params or {})
+    if name == "customer-recycling" and "base" not in given:
+        given["base"] = classic_logistic(RFM_FEATURES, [])  # boost from the RFM regression
+    hyper = LightGBMRisk(**given).get_params(deep=False)
 
     rows: list[tuple[str, str, str, float]] = []
+    pooled: list[pd.DataFrame] = []
     split_facts: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     for window, (train_idx, test_idx) in zip(windows, splits, strict=True):
@@ -268,6 +341,7 @@ def train(
                 window.name,
                 calibration_fraction,
                 min_calibration_positives,
+                params or {},
             )
         except TooFewPositives as error:
             if window.name == "holdout" or (not split_facts and window is windows[-2]):
@@ -281,6 +355,11 @@ def train(
             raw, prob = _score(fitted[key], calibrated[key], test[features])
             rows += _metric_rows(key, window.name, y, raw, prob)
             scores[key] = (raw, prob)
+        pooled.append(
+            pd.DataFrame({"entity": test[entity].to_numpy(), "label": y})
+            .assign(split=window.name)
+            .join(pd.DataFrame({key: raw for key, (raw, _) in scores.items()}))
+        )
         if window.name == "holdout" and truth is not None:
             true = _truth_labels(name, truth, test, horizon)
             known = ~np.isnan(true)
@@ -294,11 +373,27 @@ def train(
     importance = pd.Series(booster.feature_importances_, index=features, name="gain")
     sample = holdout.sample(n=min(MAX_CONTRIBUTION_ROWS, len(holdout)), random_state=0)
     contributions = booster.contributions(sample.sort_index()[features])
+    verdict = _verdict(pd.concat(pooled, ignore_index=True), list(fitted))
+    rows += verdict.pop("metric_rows")
+    if progress is not None:
+        progress(f"{name}: refitting on every snapshot")
+    refit_params = booster.get_params(deep=False) | {
+        "n_estimators": int(booster.n_estimators_),
+        "early_stopping_fraction": 0.0,
+    }
+    refit = LightGBMRisk(**refit_params).fit(
+        frame[features], frame["label"].to_numpy(dtype=int), sample_order=frame["as_of"]
+    )
+    model = RecalibratedModel(
+        refit,
+        booster.decision_function(holdout[features]),
+        holdout["label"].to_numpy(dtype=int),
+        method=calibrated[MODEL].method,
+    )
 
     value_model = None
     if name == "customer-recycling" and "value" in frame:
-        part = frame.iloc[splits[-1][0]]
-        won = part[part["label"] & (part["value"] > 0)]
+        won = frame[frame["label"] & (frame["value"] > 0)]
         if len(won) >= MIN_TRAIN_POSITIVES:
             value_model = LightGBMValue().fit(won[features], won["value"].to_numpy())
 
@@ -318,26 +413,44 @@ def train(
         "holdout_positives": int(holdout["label"].sum()),
         "splits": split_facts,
         "skipped_folds": skipped,
-        "n_splits": n_splits,
-        "step_months": step_months,
-        "holdout_months": holdout_months,
+        "grid_frequency": grid,
+        "n_splits": splitter.n_splits,
+        "block": (
+            f"{splitter.block_days} days"
+            if splitter.block_days is not None
+            else f"{splitter.holdout_months} months"
+        ),
         "gap_days": horizon,
+        "verdict": verdict,
+        "beats_baselines": verdict["beats_baselines"],
+        "registered_model": (
+            f"refit on all {len(frame):,} snapshots ({frame['as_of'].min():%Y-%m-%d} to "
+            f"{frame['as_of'].max():%Y-%m-%d}) with the holdout model's capacity "
+            f"({split_facts['holdout']['capacity']}) and {int(booster.n_estimators_)} trees, "
+            "calibrated with the holdout model's map"
+        ),
         "calibration_fraction": calibration_fraction,
         "calibration_method": split_facts["holdout"]["calibration_method"],
-        "lightgbm_params": {k: v for k, v in hyper.items() if v is not None},
+        "lightgbm_params": {
+            k: (type(v).__name__ if k == "base" else v) for k, v in hyper.items() if v is not None
+        },
+        "base_model": "logistic regression on recency, frequency and value (RFM), boosted from"
+        if hyper.get("base") is not None
+        else None,
         "n_estimators_fitted": int(booster.n_estimators_),
+        "capacity": split_facts["holdout"]["capacity"],
         "scale_pos_weight_fitted": float(booster.scale_pos_weight_),
         "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
         "training_seconds": round(time.perf_counter() - started, 2),
         # what the registered model learned on, for the drift check at scoring time
-        "reference": reference_distribution(frame.iloc[splits[-1][0]][features]),
+        "reference": reference_distribution(frame[features]),
     }
     out_settings.setdefault(
         "cutoff", f"{frame['as_of'].max() + pd.Timedelta(days=horizon):%Y-%m-%d}"
     )
     return TrainingResult(
         name=name,
-        model=calibrated[MODEL],
+        model=model,
         feature_names=features,
         value_model=value_model,
         settings=out_settings,
@@ -347,3 +460,36 @@ def train(
         feature_importance=importance,
         contributions=contributions,
     )
+
+
+def _verdict(pooled: pd.DataFrame, models: list[str]) -> dict[str, Any]:
+    """Return LightGBM against each baseline on the pooled out-of-time rows (see module)."""
+    y = pooled["label"].to_numpy()
+    base = [m for m in models if m != MODEL]
+    pooled_auc = {m: classification_metrics(y, pooled[m].to_numpy())["roc_auc"] for m in models}
+    diffs = paired_differences(
+        y, {m: pooled[m].to_numpy() for m in models}, MODEL, groups=pooled["entity"].to_numpy()
+    )
+    best = max(base, key=lambda m: pooled_auc[m])
+    # diffs hold baseline - lightgbm: turn them round to lightgbm - baseline
+    against = {
+        m: {k: {"estimate": -v.estimate, "low": -v.high, "high": -v.low} for k, v in d.items()}
+        for m, d in diffs.items()
+    }
+    beats = bool(against[best]["roc_auc"]["low"] > 0)
+    metric_rows = [(MODEL, "pooled", "roc_auc", pooled_auc[MODEL])]
+    for m in base:
+        metric_rows.append((m, "pooled", "roc_auc", pooled_auc[m]))
+        for k, v in against[m].items():
+            for part in ("estimate", "low", "high"):
+                metric_rows.append((MODEL, "pooled", f"{k}_diff_vs_{m}_{part}", v[part]))
+    return {
+        "rows": len(pooled),
+        "positives": int(y.sum()),
+        "entities": int(pooled["entity"].nunique()),
+        "splits": sorted(pooled["split"].unique()),
+        "best_baseline": best,
+        "against": against,
+        "beats_baselines": beats,
+        "metric_rows": metric_rows,
+    }
