@@ -155,10 +155,10 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         Naming ``path`` and what is wrong with it.
     """
     file = Path(path)
-    if file.suffix.removeprefix(".") not in _WRITERS:
-        raise ValueError(f"cannot write {file}: the name must end in .parquet or .csv")
     if file.is_dir():
         raise IsADirectoryError(f"cannot write {file}: it is a folder; name a file")
+    if file.suffix.removeprefix(".") not in _WRITERS:
+        raise ValueError(f"cannot write {file}: the name must end in .parquet or .csv")
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")

@@ -44,6 +44,7 @@ from stagnation.training._baselines import baselines
 from stagnation.training._drift import reference_distribution
 from stagnation.training._estimators import LightGBMRisk, LightGBMValue, calibrate
 from stagnation.training._metrics import classification_metrics
+from stagnation.training._order import id_free_order
 from stagnation.training._result import ENTITY_ID, ModelName, TrainingResult
 from stagnation.training._split import SplitWindow, TemporalSplit
 
@@ -243,7 +244,7 @@ def train(
     features = feature_columns(snapshots, name)
     horizon = int(settings["horizon_days"])
     keep = [entity, "as_of", *features, "label"] + (["value"] if "value" in snapshots else [])
-    frame = snapshots[keep].sort_values(["as_of", entity], kind="stable").reset_index(drop=True)
+    frame = id_free_order(snapshots[keep], entity=entity).reset_index(drop=True)
     frame["label"] = frame["label"].astype(bool)
     splitter = TemporalSplit(
         horizon, n_splits=n_splits, step_months=step_months, holdout_months=holdout_months
