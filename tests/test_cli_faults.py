@@ -56,19 +56,16 @@ def _finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, 
     return process.returncode, out + err
 
 
+def _run(args: list[str], folder: Path) -> tuple[int, str]:
+    return _finish(_start(args, folder))
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A small company, then two `train` started together on a store that does not exist."""
     folder = tmp_path_factory.mktemp("faults")
-    done = subprocess.run(
-        [str(STAGNATION), "sample", "company", *COMPANY, "--start", "2021-01-01"],
-        cwd=folder,
-        env=_env(folder),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    code, output = _run(["sample", "company", *COMPANY, "--start", "2021-01-01"], folder)
+    assert code == 0, output
     assert not (folder / "store").exists()
     began = time.perf_counter()
     first, second = (_start(["train", "company"], folder) for _ in range(2))
@@ -91,15 +88,8 @@ def test_two_trainings_on_a_new_store_both_register(world: dict[str, object]) ->
         aliases = client.get_registered_model(name).aliases
         assert set(aliases) == {"champion", "challenger"}
     assert (folder / "store" / "mlflow.db.lock").exists()  # the lock beside the database
-    promoted = subprocess.run(
-        [str(STAGNATION), "promote", "--model", "customer-recycling"],
-        cwd=folder,
-        env=_env(folder),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert promoted.returncode == 0, promoted.stderr  # the store is healthy afterwards
+    code, output = _run(["promote", "--model", "customer-recycling"], folder)
+    assert code == 0, output  # the store is healthy afterwards
 
 
 def test_no_id_of_the_company_is_in_any_mlflow_artifact(world: dict[str, object]) -> None:
@@ -182,19 +172,9 @@ def test_a_later_run_removes_temporaries_a_killed_run_left(world: dict[str, obje
     old = time.time() - STALE_AFTER_S - 60
     os.utime(stale, (old, old))
     os.utime(other, (old, old))
-    done = subprocess.run(
-        [
-            str(STAGNATION),
-            *["features", "company", "--entity", "rep", "--as-of", AS_OF],
-            *["--out", str(out / "features.csv")],
-        ],
-        cwd=folder,
-        env=_env(folder),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    features = ["features", "company", "--entity", "rep", "--as-of", AS_OF]
+    code, output = _run([*features, "--out", str(out / "features.csv")], folder)
+    assert code == 0, output
     assert not stale.exists()
     assert fresh.exists() and other.exists()
     assert (out / "features.csv").is_file()
