@@ -211,3 +211,18 @@ def test_feature_drift_of_one_model_is_the_drift_scoring_reports(store: Path) ->
     assert len(one) > 50 and set(one["shift"]) <= {"stable", "moderate", "major"}
     assert steps[0] == "loading the models" and steps[-1] == "ranking"
     assert {"rep features, scores and reasons", "matching recipients"} <= set(steps)
+
+
+def test_no_id_of_the_sample_is_in_any_mlflow_artifact(store: Path) -> None:
+    from tests._privacy import extract_ids, ids_in_files
+
+    crm = load_crm(SAMPLE, validate=False)
+    assert crm.reps is not None
+    ids = extract_ids(crm.customers["customer_id"], crm.reps["rep_id"])
+    artifacts = store / "mlruns"
+    files = [p for p in artifacts.rglob("*") if p.is_file()]
+    suffixes = {p.suffix for p in files}
+    assert {".parquet", ".json", ".md", ".csv", ".pkl", ".png"} <= suffixes  # swept them all
+    holdouts = list(artifacts.rglob("holdout.parquet"))
+    assert len(holdouts) >= 2 and all("row" in pd.read_parquet(p).columns for p in holdouts)
+    assert ids_in_files(artifacts, ids) == {}

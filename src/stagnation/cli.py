@@ -7,6 +7,7 @@ or bad arguments. The work itself lives in the package; nothing here computes an
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
@@ -26,6 +27,7 @@ from stagnation.crm import (
     Problem,
     SimConfig,
     ValidationReport,
+    check_writable,
     load_crm,
     simulate,
     validate_extract,
@@ -171,6 +173,7 @@ def features(
     began = time.perf_counter()
     with user_errors():
         at = parse_moment(as_of, "--as-of")
+        check_writable(out)  # before the work, naming the target
         crm = load_crm(data_dir)
         table = features_at(crm, entity.value, at, dormant_days=dormant_days)
         write_table(table, out)
@@ -233,6 +236,13 @@ def train(
         GridChoice,
         typer.Option(help="as_of spacing; auto: monthly when the dates span a year, else weekly."),
     ] = GridChoice.auto,
+    log_ids: Annotated[
+        bool,
+        typer.Option(
+            "--log-ids",
+            help="Keep customer/rep ids in the holdout logged to MLflow (default: row numbers).",
+        ),
+    ] = False,
 ) -> None:
     """Train, evaluate against the baselines, log to MLflow and register a new version.
 
@@ -242,7 +252,7 @@ def train(
     """
     import logging
 
-    from stagnation.tracking import git_commit, log_training
+    from stagnation.tracking import git_commit, log_training, open_store
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # the summary below says what matters
     from stagnation.workflow import MODEL_NAMES, read_truth, train_model
@@ -252,6 +262,8 @@ def train(
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
         crm = load_crm(data_dir)
         truth = read_truth(data_dir)
+        with err.status("opening the MLflow store"):
+            tracking_uri = open_store()  # created/migrated now, one process at a time
     names = [n for n in MODEL_NAMES if model in (ModelChoice.all, n)]
     trained = 0
     for name in names:
@@ -279,7 +291,9 @@ def train(
                 err.print(Text(f"{name}: skipped: {refusal}", style="yellow"))
                 continue
             status.update(f"{name}: logging to MLflow")
-            info = log_training(result, source_commit=git_commit())
+            info = log_training(
+                result, tracking_uri=tracking_uri, source_commit=git_commit(), log_ids=log_ids
+            )
         trained += 1
         out.print(
             Text(
@@ -406,6 +420,7 @@ def score(
     err = Console(stderr=True, soft_wrap=True)
     with user_errors(), err.status("loading the extract") as status:
         at = parse_moment(as_of, "--as-of")
+        check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
         crm = load_crm(data_dir)
         result = score_with_drift(
             crm, at, model_uris=model_uri or (), top=top, progress=status.update
@@ -458,8 +473,22 @@ def score(
         console.print(Text(f"#1 because: {actions['reasons'].iloc[0]}", style="dim"))
 
 
+#: What a moment on the command line must look like: an ISO 8601 date, optionally with a time.
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\S*)?$")
+
+
 def parse_moment(text: str, option: str) -> pd.Timestamp:
-    """Parse an ISO 8601 date or date-time given on the command line (naive UTC)."""
+    """Parse an ISO 8601 date or date-time given on the command line (naive UTC).
+
+    Words pandas would resolve against the clock (``now``, ``today``) are refused: the same
+    command must give the same result tomorrow.
+    """
+    if not _ISO_MOMENT.match(text.strip()):
+        raise ValueError(
+            f"{option}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-01-01 or "
+            "2026-01-01T09:00); moments relative to the clock such as 'now' are refused so "
+            "that a run can be repeated"
+        )
     try:
         moment = pd.Timestamp(text)
     except ValueError as err:

@@ -58,13 +58,20 @@ def test_unknown_and_missing_categories_score_as_missing(
     assert settings["horizon_days"] == 90
 
 
-def test_signature_is_plain_and_example_has_no_ids(logged_store: str) -> None:
+def test_signature_is_plain_and_example_has_no_ids(
+    logged_store: str, customer_result: TrainingResult
+) -> None:
     model = mlflow.pyfunc.load_model(f"{CUSTOMER}/1")
     inputs = {c["name"]: c["type"] for c in model.metadata.get_input_schema().to_dict()}
     assert inputs == {"days_since_order": "double", "orders_365d": "double", "industry": "string"}
     example = model.input_example
     assert list(example.columns) == ["days_since_order", "orders_365d", "industry"]
-    assert len(example) == 5
+    assert len(example) == 1  # one synthetic row describing no real customer
+    holdout = customer_result.holdout
+    assert example["days_since_order"].iloc[0] == pytest.approx(
+        holdout["days_since_order"].median()
+    )
+    assert example["industry"].iloc[0] == holdout["industry"].mode().iloc[0]
 
 
 def test_category_dtype_is_refused_by_mlflow_so_convert_first(

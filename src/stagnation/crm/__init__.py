@@ -1,6 +1,6 @@
 """CRM extracts: the six contract tables, loading, saving, validation and the sample simulator."""
 
-from stagnation.crm._io import load_crm, save_crm, write_table
+from stagnation.crm._io import check_writable, load_crm, save_crm, write_table
 from stagnation.crm._simulate import SimConfig, Simulation, simulate, write_sample
 from stagnation.crm._tables import (
     CRM,
@@ -32,6 +32,7 @@ __all__ = [
     "Simulation",
     "Table",
     "ValidationReport",
+    "check_writable",
     "conform",
     "customer_revivable_truth",
     "customer_state_truth",

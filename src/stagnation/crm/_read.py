@@ -20,6 +20,20 @@ from stagnation.crm._report import Problem
 from stagnation.crm._tables import TABLES
 
 FORMATS = ("parquet", "csv")
+#: Separators other than a comma that spreadsheet exports use (Excel in many locales: ``;``).
+OTHER_SEPARATORS = (";", "\t", "|")
+
+
+class SeparatorError(ValueError):
+    """A CSV file whose header is one column holding another separator (``;``, tab, ``|``)."""
+
+    def __init__(self, file: Path, separator: str) -> None:
+        shown = "a tab" if separator == "\t" else repr(separator)
+        super().__init__(
+            f"{file.name}: the header is one column holding {shown}: the file looks "
+            f"{shown}-separated, and the contract reads comma-separated CSV"
+        )
+        self.separator = separator
 
 
 def extract_folder(path: str | os.PathLike[str]) -> Path:
@@ -66,6 +80,17 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, pd.DataFrame], 
         elif files:
             try:
                 frames[name] = read_table(files[0])
+            except SeparatorError as err:
+                problems.append(
+                    Problem(
+                        "error",
+                        name,
+                        None,
+                        str(err).removeprefix(f"{files[0].name}: "),
+                        fix=f"write {files[0].name} with commas between the columns (in a "
+                        "spreadsheet: save as 'CSV UTF-8 (comma delimited)'), or as Parquet",
+                    )
+                )
             except (OSError, ValueError, UnicodeDecodeError, pa.ArrowException) as err:
                 problems.append(
                     Problem(
@@ -113,6 +138,10 @@ def _csv_header(file: Path) -> list[str]:
         header = next(csv.reader(handle), None)
     if header is None:
         raise ValueError("the file is empty (no header row)")
+    if len(header) == 1:
+        for separator in OTHER_SEPARATORS:
+            if separator in header[0]:
+                raise SeparatorError(file, separator)
     return header
 
 

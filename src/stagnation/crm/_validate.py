@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
 
 from stagnation.crm._parse import ParsedTable, id_column, parse_table
+from stagnation.crm._plausibility import amount_problems, empty_problems
 from stagnation.crm._read import read_folder
 from stagnation.crm._report import (
     CRMValidationError,
@@ -120,10 +121,13 @@ def check_frames(
             problems += parsed[name].problems
             problems += _schema_problems(name, parsed[name])
     tables = {name: p.frame for name, p in parsed.items()}
+    summary = {name: _summary(frame) for name, frame in tables.items()}
+    problems += empty_problems(tables)
+    tables = {n: f for n, f in tables.items() if len(f) or n in REQUIRED_TABLES}  # read as absent
+    problems += amount_problems(tables)
     lookups = _lookups(tables)
     problems += _reference_problems(tables, lookups)
     problems += _timing_warnings(tables, lookups, _now(now))
-    summary = {name: _summary(frame) for name, frame in tables.items()}
     problems.sort(key=_contract_order)
     return ValidationReport.from_problems(problems, summary), tables
 
@@ -425,7 +429,7 @@ def _timing_warnings(
         for reference, ref_column, id_col, odd, rule in checks:
             pos = lookups.get((name, id_col))
             ref = tables.get(reference)
-            if pos is None or ref is None or ref_column not in ref.columns:
+            if pos is None or ref is None or ref_column not in ref.columns or not len(ref):
                 continue
             ref_time = ref[ref_column].to_numpy()[np.maximum(pos, 0)]
             mask = (pos >= 0) & odd(when, ref_time)  # NaT compares false

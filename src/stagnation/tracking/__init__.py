@@ -9,7 +9,7 @@ from ._log import ModelVersionInfo, git_commit, log_training
 from ._pyfunc import StagnationModel, load_model, model_features, to_model_input
 from ._registry import PRIMARY_METRIC, PromotionResult, compare, export, model_version, promote
 from ._review import model_aliases, model_versions, side_by_side, version_plots
-from ._uri import DEFAULT_TRACKING_URI, resolve_tracking_uri
+from ._uri import DEFAULT_TRACKING_URI, open_store, resolve_tracking_uri
 
 __all__ = [
     "DEFAULT_TRACKING_URI",
@@ -26,6 +26,7 @@ __all__ = [
     "model_features",
     "model_version",
     "model_versions",
+    "open_store",
     "promote",
     "resolve_tracking_uri",
     "side_by_side",

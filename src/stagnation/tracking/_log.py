@@ -30,7 +30,7 @@ from ._pyfunc import (
     signature,
     to_model_input,
 )
-from ._uri import client, experiment_id, resolve_tracking_uri, using
+from ._uri import client, experiment_id, open_store, store_lock, using
 
 #: Artifact paths inside a run, shared with :func:`promote`.
 HOLDOUT_ARTIFACT = "holdout/holdout.parquet"
@@ -38,8 +38,11 @@ HOLDOUT_ARTIFACT = "holdout/holdout.parquet"
 SCORES_ARTIFACT = "holdout/holdout_scores.parquet"
 MODEL_NAME = "model"
 CHAMPION, CHALLENGER = "champion", "challenger"
-_EXAMPLE_ROWS = 5
 _CONTRIBUTION_ROWS = 2000
+#: Column that replaces the entity id in the logged holdout unless ids are asked for.
+ROW_COLUMN = "row"
+#: Run tag saying whether the run's artifacts carry customer/rep ids (``log_ids``).
+LOG_IDS_TAG = "stagnation.log_ids"
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,30 @@ def _write_plots(result: TrainingResult, folder: Path) -> None:
         _save_figure(summary, folder / "contributions.png")
 
 
-def _write_artifacts(result: TrainingResult, settings: dict[str, Any], folder: Path) -> None:
+def logged_holdout(result: TrainingResult, *, log_ids: bool = False) -> pd.DataFrame:
+    """Return the holdout as it is logged: without the entity id unless ``log_ids``.
+
+    :func:`promote` needs the rows (features, ``label``), not whom they describe, so by default
+    the ``customer_id`` / ``rep_id`` column is replaced by ``row``, the row number (0, 1, ...):
+    a per-employee judgement ("slid into order-follower mode") must not be copied into MLflow,
+    which has a wider audience and a longer retention than the CRM. Column ``entity`` numbers
+    the entities (0, 1, ... in order of first row), so that promote's bootstrap can resample
+    entities, whose snapshot rows repeat, without knowing who they are.
+    """
+    holdout = result.holdout
+    entity = ENTITY_ID[result.name]
+    if log_ids or entity not in holdout.columns:
+        return holdout
+    position = holdout.columns.get_loc(entity)
+    anonymous = holdout.drop(columns=[entity]).reset_index(drop=True)
+    anonymous.insert(int(position), ROW_COLUMN, range(len(anonymous)))  # type: ignore[arg-type]
+    anonymous.insert(int(position) + 1, "entity", pd.factorize(holdout[entity])[0])
+    return anonymous
+
+
+def _write_artifacts(
+    result: TrainingResult, settings: dict[str, Any], folder: Path, *, log_ids: bool = False
+) -> None:
     """Write everything but the model and the card into ``folder``."""
     (folder / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
     (folder / "feature_names.json").write_text(json.dumps(result.feature_names, indent=2))
@@ -144,7 +170,7 @@ def _write_artifacts(result: TrainingResult, settings: dict[str, Any], folder: P
     importance.to_csv(folder / "feature_importance.csv")
     holdout_dir = folder / "holdout"
     holdout_dir.mkdir()
-    result.holdout.to_parquet(folder / HOLDOUT_ARTIFACT)
+    logged_holdout(result, log_ids=log_ids).to_parquet(folder / HOLDOUT_ARTIFACT)
     result.holdout_scores.to_parquet(folder / SCORES_ARTIFACT)
     _write_plots(result, folder / "plots")
 
@@ -168,10 +194,23 @@ def _check(result: TrainingResult) -> None:
         )
 
 
-def _input_example(result: TrainingResult) -> pd.DataFrame:
-    """Return a few holdout rows as plain feature columns (no ids, no ``as_of``, no label)."""
-    head = result.holdout.head(_EXAMPLE_ROWS)
-    return to_model_input(head, result.feature_names).reset_index(drop=True)
+def input_example(result: TrainingResult) -> pd.DataFrame:
+    """Return one synthetic row of plain feature columns that describes no real entity.
+
+    Numeric features take the holdout's median, categorical ones their most frequent value
+    (missing when the column is empty): a valid model input for MLflow's signature check and
+    serving example, not a copy of anyone's figures.
+    """
+    holdout = result.holdout
+    example = holdout[result.feature_names].head(1).reset_index(drop=True)
+    for name in result.feature_names:  # every value is overwritten: nothing of the real row stays
+        values = holdout[name]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            example[name] = float(values.median()) if values.notna().any() else float("nan")
+        else:
+            mode = values.dropna().mode()
+            example.loc[0, name] = mode.iloc[0] if len(mode) else None
+    return to_model_input(example, result.feature_names)
 
 
 def log_training(
@@ -179,6 +218,7 @@ def log_training(
     *,
     tracking_uri: str | None = None,
     source_commit: str | None = None,
+    log_ids: bool = False,
 ) -> ModelVersionInfo:
     """Log a trained model to MLflow, register a new version and set its aliases.
 
@@ -200,6 +240,11 @@ def log_training(
     source_commit
         Git commit of the code; ``git rev-parse HEAD`` of the package checkout when omitted
         (``unknown`` outside a checkout).
+    log_ids
+        Keep the customer/rep ids in the logged holdout (opt-in; tag ``stagnation.log_ids``).
+        By default no artifact, param or tag of the run carries an id: the holdout's id column
+        becomes a row number (:func:`logged_holdout`) and the input example is a synthetic row
+        (:func:`input_example`).
 
     Returns
     -------
@@ -207,7 +252,7 @@ def log_training(
         Name, version, run id and aliases of the new version.
     """
     _check(result)
-    uri = resolve_tracking_uri(tracking_uri)
+    uri = open_store(tracking_uri)
     commit = source_commit or git_commit()
     settings = json_safe(result.settings)
     name = result.registered_name
@@ -222,13 +267,18 @@ def log_training(
         settings,
     )
     description, tags = _report.version_notes(result, settings, source_commit=commit)
-    with using(uri), tempfile.TemporaryDirectory(prefix="stagnation-run-") as tmp:
+    with (
+        store_lock(uri),  # one registration at a time on a sqlite store
+        using(uri),
+        tempfile.TemporaryDirectory(prefix="stagnation-run-") as tmp,
+    ):
         folder = Path(tmp)
-        _write_artifacts(result, settings, folder)
+        _write_artifacts(result, settings, folder, log_ids=log_ids)
         experiment = experiment_id(mlflow_client, name, uri)
         with mlflow.start_run(experiment_id=experiment, run_name=f"train-{result.name}") as run:
             run_id = run.info.run_id
             mlflow.set_tags({"stagnation.model": result.name, "source_commit": commit})
+            mlflow.set_tag(LOG_IDS_TAG, str(log_ids).lower())
             mlflow.log_params(_report.params(settings))
             mlflow.log_metrics(_report.metric_dict(result.metrics))
             mlflow.log_artifacts(str(folder))
@@ -239,7 +289,7 @@ def log_training(
                     signature=signature(
                         result.feature_names, set(categories), result.value_model is not None
                     ),
-                    input_example=_input_example(result),
+                    input_example=input_example(result),
                     pip_requirements=pip_requirements(),
                     code_paths=[package_dir()],
                     metadata=model_metadata(wrapper),
@@ -250,11 +300,12 @@ def log_training(
                 result, settings, version=version, run_id=run_id, source_commit=commit
             )
             mlflow.log_text(card, "model_card.md")
-    mlflow_client.update_model_version(name, version, description=description)
-    aliases = [CHALLENGER]
-    beats = bool(result.settings.get("beats_baselines", True))
-    if beats and CHAMPION not in mlflow_client.get_registered_model(name).aliases:
-        aliases.insert(0, CHAMPION)
-    for alias in aliases:
-        mlflow_client.set_registered_model_alias(name, alias, version)
+    with store_lock(uri):  # "champion when none exists" is decided by one process at a time
+        mlflow_client.update_model_version(name, version, description=description)
+        aliases = [CHALLENGER]
+        beats = bool(result.settings.get("beats_baselines", True))
+        if beats and CHAMPION not in mlflow_client.get_registered_model(name).aliases:
+            aliases.insert(0, CHAMPION)
+        for alias in aliases:
+            mlflow_client.set_registered_model_alias(name, alias, version)
     return ModelVersionInfo(name=name, version=version, run_id=run_id, aliases=tuple(aliases))

@@ -22,7 +22,7 @@ from stagnation.training import classification_metrics, paired_difference
 
 from ._log import CHALLENGER, CHAMPION, HOLDOUT_ARTIFACT, SCORES_ARTIFACT
 from ._pyfunc import model_features, to_model_input
-from ._uri import client, registered_name, resolve_tracking_uri, using
+from ._uri import client, open_store, registered_name, resolve_tracking_uri, using
 
 #: Metric deciding a promotion: the challenger needs at least the champion's value.
 PRIMARY_METRIC = "roc_auc"
@@ -213,7 +213,7 @@ def promote(name: str, *, force: bool = False, tracking_uri: str | None = None) 
 def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) -> PromotionResult:
     """Compare challenger and champion; with ``apply``, move the alias and tag the decision."""
     name = registered_name(name)
-    uri = resolve_tracking_uri(tracking_uri)
+    uri = open_store(tracking_uri)  # a new store is set up under the lock, as training does
     mlflow_client = client(uri)
     _registered(mlflow_client, name)
     champion = _version_by_alias(mlflow_client, name, CHAMPION)
@@ -352,7 +352,7 @@ def export(name: str, *, alias: str = CHAMPION, out: Path, tracking_uri: str | N
     """
     name = registered_name(name)
     out = Path(out)
-    uri = resolve_tracking_uri(tracking_uri)
+    uri = open_store(tracking_uri)  # a new store is set up under the lock, as training does
     mlflow_client = client(uri)
     _registered(mlflow_client, name)
     version = _version_by_alias(mlflow_client, name, alias)

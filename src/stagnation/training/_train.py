@@ -63,6 +63,7 @@ from stagnation.training._estimators import (
     calibrate,
 )
 from stagnation.training._metrics import classification_metrics
+from stagnation.training._order import id_free_order
 from stagnation.training._plan import Grid, plan_splits
 from stagnation.training._result import ENTITY_ID, ModelName, TrainingResult
 from stagnation.training._split import SplitWindow
@@ -310,7 +311,7 @@ def train(
     features = feature_columns(snapshots, name)
     horizon = int(settings["horizon_days"])
     keep = [entity, "as_of", *features, "label"] + (["value"] if "value" in snapshots else [])
-    frame = snapshots[keep].sort_values(["as_of", entity], kind="stable").reset_index(drop=True)
+    frame = id_free_order(snapshots[keep], entity=entity).reset_index(drop=True)
     frame["label"] = frame["label"].astype(bool)
     dates = pd.DatetimeIndex(frame["as_of"].unique())
     if grid is None:
