@@ -159,7 +159,7 @@ class MappingFile:
             self.mapping = Mapping.model_validate(raw)
         except ValidationError as err:
             first = err.errors()[0]
-            loc = tuple(str(part) for part in first["loc"])
+            loc = tuple(str(part) for part in first["loc"] if part != "[key]")
             key = ".".join(loc) or "(top level)"
             raise SourceError(f"{self.where(*loc)}: {key}: {first['msg']}") from None
 

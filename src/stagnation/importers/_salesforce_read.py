@@ -38,7 +38,8 @@ def read_object(folder: Path, name: str, encoding: str = "auto") -> pd.DataFrame
         return None
     chosen = encoding
     if encoding == "auto":
-        head = path.open("rb").read(4)
+        with path.open("rb") as file:
+            head = file.read(4)
         chosen = "utf-16" if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
     try:
         frame = pd.read_csv(path, dtype=str, encoding=chosen, keep_default_na=False)

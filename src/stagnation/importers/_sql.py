@@ -8,6 +8,7 @@ Parquet file, so memory holds one chunk, never the whole table.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -165,8 +166,12 @@ def _import_table(
     layout = TABLES[name]
     schema = pa.schema([(c.name, _ARROW_TYPES[c.kind]) for c in layout.columns])
     rows, notes = 0, []
-    with pq.ParquetWriter(folder / f"{name}.parquet", schema, compression="zstd") as writer:
-        for chunk in _chunks(conn, statement, spec.mapping.chunk_rows, name, source, where):
+    chunks = _chunks(conn, statement, spec.mapping.chunk_rows, name, source)
+    with (
+        pq.ParquetWriter(folder / f"{name}.parquet", schema, compression="zstd") as writer,
+        contextlib.closing(chunks),  # a failed chunk closes the (server-side) cursor at once
+    ):
+        for chunk in chunks:
             if rows == 0:
                 notes = _check_columns(layout, list(chunk.columns), name, source, where)
             frame = _convert(chunk, layout, table_spec, spec, name, source)
@@ -222,11 +227,15 @@ def _statement(
 
 
 def _chunks(
-    conn: sa.Connection, statement: sa.Executable, size: int, name: str, source: str, where: str
+    conn: sa.Connection, statement: sa.Executable, size: int, name: str, source: str
 ) -> Iterator[pd.DataFrame]:
     """Yield the statement's rows as DataFrames of at most ``size`` rows; an empty one if none."""
     try:
         result = conn.execution_options(stream_results=True, max_row_buffer=size).execute(statement)
+    except sa.exc.DBAPIError as err:
+        conn.rollback()
+        raise SourceError(f"{name}: the {source} failed: {_first_line(err)}") from None
+    try:
         columns = list(result.keys())
         empty = True
         for rows in result.partitions(size):
@@ -235,8 +244,9 @@ def _chunks(
         if empty:
             yield pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     except sa.exc.DBAPIError as err:
-        conn.rollback()
-        raise SourceError(f"{name}: the {source} failed: {_first_line(err)}") from None
+        raise SourceError(f"{name}: reading the {source} failed: {_first_line(err)}") from None
+    finally:
+        result.close()
 
 
 def _check_columns(
@@ -295,7 +305,7 @@ def _text(values: pd.Series) -> pd.Series:
 def _ids(values: pd.Series, where: str, source: str) -> pd.Series:
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind not in _ID_KINDS:
-        example = values.dropna().iloc[0] if values.notna().any() else None
+        example = str(values.dropna().iloc[0]) if values.notna().any() else None
         raise SourceError(
             f"{where}: ids of the wrong type in the {source}: {kind} values such as "
             f"{example!r}; an id must be an integer or text column"
@@ -306,7 +316,7 @@ def _ids(values: pd.Series, where: str, source: str) -> pd.Series:
         if fractional.any():
             raise SourceError(
                 f"{where}: ids of the wrong type in the {source}: fractional numbers such as "
-                f"{values[fractional].iloc[0]!r}; an id must be an integer or text column"
+                f"{values[fractional].iloc[0]}; an id must be an integer or text column"
             )
         return numbers.astype("Int64").astype("string")
     return values
