@@ -68,14 +68,32 @@ def main() -> None:
     data, sock = root / "pg", root / "sock"
     sock.mkdir()
     os.chmod(sock, 0o777)
-    subprocess.run(as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   check=True, capture_output=True)
-    subprocess.run(as_postgres(["pg_ctl", "-D", str(data), "-l", str(root / "log"), "-w",
-                                "start", "-o", f"-k {sock} -c listen_addresses=''"]),
-                   check=True, capture_output=True)
+    subprocess.run(
+        as_postgres(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres"]),
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        as_postgres(
+            [
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-l",
+                str(root / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-k {sock} -c listen_addresses=''",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
-        with psycopg.connect(host=str(sock), user="postgres", dbname="postgres",
-                             autocommit=True) as con:
+        with psycopg.connect(
+            host=str(sock), user="postgres", dbname="postgres", autocommit=True
+        ) as con:
             con.execute(FILL)
             rows = con.execute("SELECT * FROM follow_up").fetchall()
             customers = con.execute("SELECT id, created::text FROM customer").fetchall()
@@ -84,27 +102,38 @@ def main() -> None:
         with sqlite3.connect(lite) as db:
             db.execute("CREATE TABLE customer (id INTEGER, created TEXT)")
             db.execute("CREATE TABLE users (id INTEGER, created TEXT)")
-            db.execute("CREATE TABLE follow_up (id INTEGER, customer INTEGER, owner INTEGER, "
-                       "at TEXT, kind INTEGER)")
+            db.execute(
+                "CREATE TABLE follow_up (id INTEGER, customer INTEGER, owner INTEGER, "
+                "at TEXT, kind INTEGER)"
+            )
             db.executemany("INSERT INTO customer VALUES (?, ?)", customers)
             db.executemany("INSERT INTO users VALUES (?, ?)", users)
-            db.executemany("INSERT INTO follow_up VALUES (?, ?, ?, ?, ?)",
-                           [(i, c, o, str(a), k) for i, c, o, a, k in rows])
+            db.executemany(
+                "INSERT INTO follow_up VALUES (?, ?, ?, ?, ?)",
+                [(i, c, o, str(a), k) for i, c, o, a, k in rows],
+            )
         del rows
         mapping = root / "bench.toml"
         mapping.write_text(MAPPING, encoding="utf-8")
-        for label, url in (("postgresql", f"postgresql://postgres@/postgres?host={sock}"),
-                           ("sqlite", f"sqlite:///{lite}")):
+        for label, url in (
+            ("postgresql", f"postgresql://postgres@/postgres?host={sock}"),
+            ("sqlite", f"sqlite:///{lite}"),
+        ):
             began = time.perf_counter()
             result = import_sql(url, mapping, root / f"out-{label}")
             total = time.perf_counter() - began
             for t in result.tables:
-                print(f"{label:10} {t.table:11} {t.rows:>10,} rows {t.seconds:7.2f} s "
-                      f"{t.rows / t.seconds:>10,.0f} rows/s")
+                print(
+                    f"{label:10} {t.table:11} {t.rows:>10,} rows {t.seconds:7.2f} s "
+                    f"{t.rows / t.seconds:>10,.0f} rows/s"
+                )
             print(f"{label:10} total {total:.1f} s (validation included)")
     finally:
-        subprocess.run(as_postgres(["pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       check=False, capture_output=True)
+        subprocess.run(
+            as_postgres(["pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"]),
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 

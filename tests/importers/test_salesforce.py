@@ -36,8 +36,14 @@ def test_the_export_maps_to_a_valid_extract_and_says_what_it_dropped(tmp_path) -
     result = import_salesforce(EXPORT, tmp_path / "extract")
     assert result.validation.ok
     rows = {t.table: t.rows for t in result.tables}
-    assert rows == {"customers": 2, "reps": 2, "activities": 5, "opportunities": 3,
-                    "orders": 1, "ownership": 4}
+    assert rows == {
+        "customers": 2,
+        "reps": 2,
+        "activities": 5,
+        "opportunities": 3,
+        "orders": 1,
+        "ownership": 4,
+    }
     dropped = {t.table: t.dropped for t in result.tables}
     assert dropped["customers"] == {"deleted in Salesforce": 1}
     assert dropped["activities"] == {
@@ -56,7 +62,10 @@ def test_ids_times_channels_and_the_pool_come_out_as_the_contract_says(tmp_path)
     assert acts.loc["00T5g00000Tsk02EAB", "customer_id"] == A2
     # Tsk06 names the Account itself by its 15-char id
     assert acts.loc["00T5g00000Tsk06EAB", ["customer_id", "channel", "direction"]].tolist() == [
-        A2, "call", "inbound"]
+        A2,
+        "call",
+        "inbound",
+    ]
     assert acts.loc["00U5g00000Evt02EAB", "channel"] == "visit"  # Event Type "Customer Visit"
     assert acts.loc["00U5g00000Evt02EAB", "occurred_at"] == pd.Timestamp("2024-02-22 17:00")
     owners = crm.ownership[crm.ownership["customer_id"] == A2]
@@ -86,7 +95,8 @@ def test_orders_come_from_activated_orders_when_the_export_has_them(export, tmp_
     assert orders["order_id"].tolist() == ["8015g00000Ord01AAB"]
     assert orders["amount"].tolist() == [900.0]
     assert {t.table: t.dropped for t in result.tables}["orders"] == {
-        "Order not activated (Draft)": 1}
+        "Order not activated (Draft)": 1
+    }
 
 
 def test_15_and_18_character_ids_are_the_same_record() -> None:
@@ -98,15 +108,22 @@ def test_15_and_18_character_ids_are_the_same_record() -> None:
 @pytest.mark.parametrize(
     ("file", "edit", "message"),
     [
-        ("Task.csv", lambda t: t.replace("00T5g00000Tsk01EAB", "T-1"),
-         "Task.csv.Id: ids of the wrong type, e.g. 'T-1'"),
+        (
+            "Task.csv",
+            lambda t: t.replace("00T5g00000Tsk01EAB", "T-1"),
+            "Task.csv.Id: ids of the wrong type, e.g. 'T-1'",
+        ),
         ("Task.csv", lambda t: t.replace('"OwnerId",', '"Owner",'), "Task.csv: column OwnerId"),
-        ("Opportunity.csv", lambda t: t.replace("2024-01-20T09:30:00.000Z", "20/01/2024"),
-         "Opportunity.csv.CreatedDate: not an ISO 8601"),
+        (
+            "Opportunity.csv",
+            lambda t: t.replace("2024-01-20T09:30:00.000Z", "20/01/2024"),
+            "Opportunity.csv.CreatedDate: not an ISO 8601",
+        ),
     ],
 )
-def test_bad_exports_are_refused_naming_file_and_column(export, tmp_path, file, edit,
-                                                        message) -> None:
+def test_bad_exports_are_refused_naming_file_and_column(
+    export, tmp_path, file, edit, message
+) -> None:
     path = export / file
     path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
     with pytest.raises(SourceError, match=message.replace(".", r"\.").replace("(", r"\(")):
@@ -116,8 +133,9 @@ def test_bad_exports_are_refused_naming_file_and_column(export, tmp_path, file, 
 
 def test_an_unknown_object_in_the_export_exits_2_and_writes_nothing(export, tmp_path) -> None:
     (export / "accounts_2024.csv").write_text("name,revenue\nAcme,10\n", encoding="utf-8")
-    result = CliRunner().invoke(cli.app, ["import", "salesforce", str(export),
-                                          str(tmp_path / "extract")])
+    result = CliRunner().invoke(
+        cli.app, ["import", "salesforce", str(export), str(tmp_path / "extract")]
+    )
     assert result.exit_code == 2
     assert "accounts_2024.csv: not a Salesforce object export (no Id column)" in result.output
     assert "Traceback" not in result.output
@@ -128,7 +146,7 @@ def test_an_unknown_object_in_the_export_exits_2_and_writes_nothing(export, tmp_
 def test_an_export_in_another_encoding_needs_its_name(export, tmp_path) -> None:
     user = export / "User.csv"
     user.write_bytes(user.read_text(encoding="utf-8").replace("李波", "José").encode("cp1252"))
-    with pytest.raises(SourceError, match="User.csv: not utf-8-sig text.*--encoding cp1252"):
+    with pytest.raises(SourceError, match=r"User\.csv: not utf-8-sig text.*--encoding cp1252"):
         import_salesforce(export, tmp_path / "extract")
     for path in export.glob("*.csv"):  # the whole export in Windows-1252, as Excel saves it
         if path.name != "User.csv":
@@ -140,10 +158,14 @@ def test_an_export_in_another_encoding_needs_its_name(export, tmp_path) -> None:
 
 
 def test_the_cli_prints_what_it_mapped_and_dropped(tmp_path) -> None:
-    result = CliRunner().invoke(cli.app, ["import", "salesforce", str(EXPORT),
-                                          str(tmp_path / "extract")])
+    result = CliRunner().invoke(
+        cli.app, ["import", "salesforce", str(EXPORT), str(tmp_path / "extract")]
+    )
     assert result.exit_code == 0, result.output
-    for text in ("the extract is valid", "Task.csv + Event.csv",
-                 "dropped from activities: 1 - Task on a Contact with no Account",
-                 "not used: Contact.csv"):
+    for text in (
+        "the extract is valid",
+        "Task.csv + Event.csv",
+        "dropped from activities: 1 - Task on a Contact with no Account",
+        "not used: Contact.csv",
+    ):
         assert text in result.output

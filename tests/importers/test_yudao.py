@@ -64,3 +64,30 @@ def test_yudao_rows_mean_what_the_crm_meant(yudao_url, tmp_path) -> None:
     orders = crm.orders.set_index("order_id")
     assert orders.loc["10", "ordered_at"] == pd.Timestamp("2024-02-24 00:04:22")
     assert orders["amount"].tolist() == [10010.0, 8088.24]
+
+
+def test_pool_settings_of_several_tenants_are_refused(yudao_sqlite, tmp_path) -> None:
+    import sqlite3
+
+    from stagnation.importers import SourceError
+
+    with sqlite3.connect(yudao_sqlite.removeprefix("sqlite:///")) as con:
+        con.execute(
+            "INSERT INTO crm_customer_pool_config VALUES (2, 1, 60, 90, 0, NULL, "
+            "'2024-01-01 00:00:00', '2024-01-01 00:00:00', 0, 2)"
+        )
+    with pytest.raises(SourceError, match="returns 2 rows; it must return one"):
+        import_sql(yudao_sqlite, bundled_mapping("yudao"), tmp_path / "extract")
+    assert not (tmp_path / "extract").exists()
+
+
+def test_the_cli_takes_the_bundled_mapping_by_name(yudao_sqlite, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from stagnation import cli
+
+    result = CliRunner().invoke(
+        cli.app, ["import", "sql", yudao_sqlite, "--mapping", "yudao", str(tmp_path / "x")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "pool rules: release after 31 days without a follow-up, 5 days" in result.output

@@ -81,8 +81,13 @@ def read_pool_rules(folder: str | os.PathLike[str]) -> PoolRules | None:
 
     Examples
     --------
-    >>> read_pool_rules("data/sample") is None  # the simulated sample has no pool settings
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> read_pool_rules(folder) is None  # an extract without the file
     True
+    >>> path = write_pool_rules(PoolRules(contact_expire_days=31, deal_expire_days=5), folder)
+    >>> read_pool_rules(folder).contact_expire_days
+    31
     """
     path = Path(folder) / POOL_RULES_FILE
     if not path.is_file():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +228,7 @@ def _statement(
 
 def _chunks(
     conn: sa.Connection, statement: sa.Executable, size: int, name: str, source: str
-) -> Iterator[pd.DataFrame]:
+) -> Generator[pd.DataFrame]:
     """Yield the statement's rows as DataFrames of at most ``size`` rows; an empty one if none."""
     try:
         result = conn.execution_options(stream_results=True, max_row_buffer=size).execute(statement)
