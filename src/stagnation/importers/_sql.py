@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import uuid
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -304,6 +305,8 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _ids(values: pd.Series, where: str, source: str) -> pd.Series:
     kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "mixed" and values.dropna().map(type).eq(uuid.UUID).all():
+        return values.astype("string")  # PostgreSQL uuid columns: their text form
     if kind not in _ID_KINDS:
         example = str(values.dropna().iloc[0]) if values.notna().any() else None
         raise SourceError(
