@@ -305,7 +305,7 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _ids(values: pd.Series, where: str, source: str) -> pd.Series:
     kind = pd.api.types.infer_dtype(values, skipna=True)
-    if kind == "mixed" and values.dropna().map(type).eq(uuid.UUID).all():
+    if kind == "mixed" and all(isinstance(v, uuid.UUID) for v in values.dropna()):
         return values.astype("string")  # PostgreSQL uuid columns: their text form
     if kind not in _ID_KINDS:
         example = str(values.dropna().iloc[0]) if values.notna().any() else None
