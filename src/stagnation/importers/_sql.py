@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from pydantic import ValidationError
@@ -241,7 +242,14 @@ def _chunks(
         empty = True
         for rows in result.partitions(size):
             empty = False
-            yield pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+            # column by column: from_records probes every Row object's attributes (10x slower)
+            values = zip(*rows, strict=True) if rows else ([] for _ in columns)
+            yield pd.DataFrame(
+                {
+                    c: pd.Series(v, dtype=object).infer_objects()
+                    for c, v in zip(columns, values, strict=True)
+                }
+            )
         if empty:
             yield pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     except sa.exc.DBAPIError as err:
@@ -334,10 +342,13 @@ def _to_utc(values: pd.Series, zone: str) -> pd.Series:
             values = pd.to_datetime(values, utc=False)  # datetime objects, maybe aware
             if isinstance(values.dtype, pd.DatetimeTZDtype):
                 return values.dt.tz_convert("UTC").dt.tz_localize(None)
-        else:
-            aware = values.astype("string").str.contains(AWARE_PATTERN, regex=True, na=False)
-            if aware.any():
+        elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            # text (SQLite): find offsets with Arrow's regex, far faster than pandas' per value
+            text = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+            if pc.any(pc.match_substring_regex(text, AWARE_PATTERN)).as_py():
                 return to_naive_utc(values)  # Z / +08:00 texts: their offsets say it all
+            values = pd.to_datetime(values, format="ISO8601")
+        else:
             values = to_naive_utc(values)
     if zone == "UTC":
         return values
