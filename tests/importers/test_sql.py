@@ -249,6 +249,9 @@ def test_a_missing_database_or_driver_is_a_readable_error(tmp_path) -> None:
         import_sql(f"sqlite:///{tmp_path / 'nope.db'}", mapping, tmp_path / "extract")
     with pytest.raises(SourceError, match="not a database URL"):
         import_sql("crm.db", mapping, tmp_path / "extract")
+    with pytest.raises(SourceError, match="cannot connect to postgresql") as err:
+        import_sql("postgresql://u:secret@/db?host=/nonexistent", mapping, tmp_path / "extract")
+    assert "secret" not in str(err.value)  # the password is never printed
     with pytest.raises(SourceError, match="the database driver is not installed"):
         import_sql("mssql+nosuchdriver://h/db", mapping, tmp_path / "extract")
 

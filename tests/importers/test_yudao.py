@@ -91,3 +91,41 @@ def test_the_cli_takes_the_bundled_mapping_by_name(yudao_sqlite, tmp_path) -> No
     )
     assert result.exit_code == 0, result.output
     assert "pool rules: release after 31 days without a follow-up, 5 days" in result.output
+
+
+def test_pool_settings_can_come_from_a_table_and_a_column_map(yudao_sqlite, tmp_path) -> None:
+    text = bundled_mapping("yudao").read_text(encoding="utf-8")
+    head, _ = text.split("[pool_rules]")
+    mapping = tmp_path / "yudao.toml"
+    mapping.write_text(
+        head + '[pool_rules]\ntable = "crm_customer_pool_config"\nwhere = "deleted = 0"\n'
+        'columns = { contact_expire_days = "contact_expire_days" }\n',
+        encoding="utf-8",
+    )
+    result = import_sql(yudao_sqlite, mapping, tmp_path / "extract")
+    assert result.pool_rules is not None
+    assert (result.pool_rules.contact_expire_days, result.pool_rules.notify_days) == (31, 2)
+
+
+def test_a_table_with_no_rows_is_written_empty_with_its_columns(yudao_sqlite, tmp_path) -> None:
+    text = bundled_mapping("yudao").read_text(encoding="utf-8")
+    mapping = tmp_path / "yudao.toml"
+    mapping.write_text(
+        text.replace(
+            "WHERE deleted = 0 AND owner_user_id IS NOT NULL",
+            "WHERE deleted = 0 AND owner_user_id IS NULL AND 1 = 0",
+        ),
+        encoding="utf-8",
+    )
+    result = import_sql(yudao_sqlite, mapping, tmp_path / "extract")
+    assert {t.table: t.rows for t in result.tables}["opportunities"] == 0
+    opportunities = pd.read_parquet(tmp_path / "extract" / "opportunities.parquet")
+    assert list(opportunities.columns) == [
+        "opportunity_id",
+        "customer_id",
+        "rep_id",
+        "created_at",
+        "closed_at",
+        "status",
+        "amount",
+    ]
