@@ -85,3 +85,8 @@ benchmark-models: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## Time `stagnation import sql` on 1M activities from PostgreSQL 15 (started here) and SQLite.
+.PHONY: benchmark-import
+benchmark-import: $(STAMP)
+	$(BIN)/python benchmarks/import_sql.py 1000000
