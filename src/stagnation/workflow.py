@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from stagnation.crm import CRM
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
-from stagnation.snapshots import customer_snapshots, data_end, rep_snapshots
-from stagnation.training import ModelName, TrainingResult, train
+from stagnation.snapshots import customer_snapshots, data_end, features_at, rep_snapshots
+from stagnation.training import ModelName, TrainingResult, train, with_drift_reference
 
 __all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model"]
 
@@ -118,4 +118,7 @@ def train_model(
         "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
     }
     say(f"training on {len(snapshots):,} snapshots")
-    return train(snapshots, name, settings=run_settings, truth=truth, n_splits=n_splits)
+    result = train(snapshots, name, settings=run_settings, truth=truth, n_splits=n_splits)
+    entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"
+    current = features_at(ctx, entity, cutoff, dormant_days=ctx.dormant_days)
+    return with_drift_reference(result, current, cutoff, snapshots)  # drift: like with like

@@ -135,7 +135,11 @@ def _write_plots(result: TrainingResult, folder: Path) -> None:
 
 def _write_artifacts(result: TrainingResult, settings: dict[str, Any], folder: Path) -> None:
     """Write everything but the model and the card into ``folder``."""
-    (folder / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
+    kept = _report.run_settings(settings)
+    (folder / "settings.json").write_text(json.dumps(kept, indent=2, sort_keys=True))
+    if "reference" in settings:  # the drift guard's bins and shares: an artifact, not params
+        reference = json.dumps(settings["reference"], indent=1, sort_keys=True)
+        (folder / "drift_reference.json").write_text(reference)
     (folder / "feature_names.json").write_text(json.dumps(result.feature_names, indent=2))
     result.metrics.to_csv(folder / "metrics.csv", index=False)
     importance = result.feature_importance.rename("gain").rename_axis("feature")
