@@ -9,9 +9,9 @@ The rules are data, one table per yardstick, so a feature definition can carry i
   90 days";
 * **base rates from training** (the model's drift reference keeps, per bin and per category,
   the share of positives among the training rows): "(2.1x the average dormant customer's
-  comeback rate)": customers in that bin of the feature came back 2.1 times as often. Used for every customer feature whose bin came back
-  at least as often as the average (so the comparison points the same way as the reason), and
-  for the categoricals of both models;
+  comeback rate)": customers in that bin of the feature came back 2.1 times as often. Used
+  for every customer feature whose bin came back at least as often as the average (so the
+  comparison points the same way as the reason), and for the categoricals of both models;
 * **the peers' median** today (every eligible rep, or every dormant customer scored): "...,
   above the eligible reps' median of 46%", for the rest.
 
@@ -169,7 +169,7 @@ def yardsticks(
             past = _number(features[past_name].iloc[i])
             if value is not None and past is not None:
                 way = _direction(value, past, unit)
-                verb = {"above": "up from", "below": "down from", "at": "the same as"}[way]
+                verb = {"above": "up from", "below": "down from", "at": "unchanged from"}[way]
                 return f", {verb} {format_value(unit, past)} {words}"
         by_rate = ratio(name)
         if by_rate is not None and (unit == "category" or entity == "customer"):
