@@ -1,8 +1,9 @@
 """Scoring: the ranked action list with reasons, recipients and coaches.
 
 :func:`score` turns the champions (or given model folders) and an extract into the action list
-of CONTRACT.md section 4; :func:`top_reasons` renders LightGBM's contributions in plain words;
-:func:`assign_recipients` and :func:`assign_coaches` pick who acts.
+of docs/contract.md (section 4); :func:`top_reasons` renders LightGBM's contributions in plain
+words, each read against a yardstick (:func:`yardsticks`); :func:`assign_recipients` and
+:func:`assign_coaches` pick who acts.
 """
 
 from stagnation.scoring._actions import (

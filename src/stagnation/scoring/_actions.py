@@ -1,4 +1,4 @@
-"""The ranked action list: what a sales manager acts on each week (CONTRACT.md section 4).
+"""The ranked action list: what a sales manager acts on each week (docs/contract.md, section 4).
 
 Every dormant customer becomes ``release_to_pool`` (it has an owner) or ``assign`` (it sits in
 the pool or has no owner), with the rep who should pick it up; a rep whose risk of sliding is
@@ -40,7 +40,7 @@ from stagnation.scoring._yardsticks import yardsticks
 from stagnation.snapshots import features_at
 from stagnation.training import ModelName, population_stability
 
-#: The columns of the action list: the contract's (CONTRACT.md section 4), then our own.
+#: The columns of the action list: the contract's (docs/contract.md, section 4), then our own.
 ACTION_COLUMNS = [
     "rank",
     "action",
@@ -97,7 +97,7 @@ def score(
     tracking_uri: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Return the ranked action list at ``as_of`` (CONTRACT.md section 4).
+    """Return the ranked action list at ``as_of`` (docs/contract.md, section 4).
 
     The same as :func:`score_with_drift` without the drift table; see it for the parameters.
 
