@@ -135,6 +135,12 @@ def yardsticks(
     ref = dict(reference or {})
     medians: dict[str, float | None] = {}
     rates: dict[str, np.ndarray | None] = {}
+    arrays: dict[str, np.ndarray] = {}
+
+    def at(name: str, i: int) -> Any:
+        if name not in arrays:
+            arrays[name] = features[name].to_numpy()
+        return arrays[name][i]
 
     def median(name: str) -> float | None:
         if name not in medians:
@@ -163,10 +169,10 @@ def yardsticks(
         unit = units.get(name, "category")
         if entity == "rep" and (unit in SELF_COMPARED_UNITS or name in SELF_COMPARED):
             return ""
-        value = _number(features[name].iloc[i]) if unit != "category" else None
+        value = _number(at(name, i)) if unit != "category" else None
         if entity == "rep" and name in OWN_PAST and OWN_PAST[name][0] in features.columns:
             past_name, words = OWN_PAST[name]
-            past = _number(features[past_name].iloc[i])
+            past = _number(at(past_name, i))
             if value is not None and past is not None:
                 way = _direction(value, past, unit)
                 verb = {"above": "up from", "below": "down from", "at": "unchanged from"}[way]
