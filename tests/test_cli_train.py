@@ -123,7 +123,7 @@ def test_score_writes_the_ranked_action_list(store: Path) -> None:
     result = CliRunner().invoke(cli.app, args)
     assert result.exit_code == 0, result.output
     actions = pd.read_csv(out, dtype={"current_owner": "string", "counterpart_id": "string"})
-    assert actions.columns.tolist() == COLUMNS
+    assert actions.columns.tolist() == [*COLUMNS, "instruction", "no_counterpart_reason"]
     assert actions["rank"].tolist() == list(range(1, len(actions) + 1))
     assert actions["priority"].is_monotonic_decreasing
     assert set(actions["action"]) == {"coach", "release_to_pool", "assign"}

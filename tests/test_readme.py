@@ -37,3 +37,15 @@ def test_every_readme_picture_exists_and_is_drawn_by_a_tagged_notebook_cell() ->
     assert shown <= drawn, f"pictures no notebook cell draws: {sorted(shown - drawn)}"
     for path in shown:
         assert (root / path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_the_contract_lives_in_the_repository_and_names_every_action_column() -> None:
+    from stagnation.scoring import ACTION_COLUMNS
+
+    root = Path(__file__).resolve().parents[1]
+    contract = (root / "docs" / "contract.md").read_text(encoding="utf-8")
+    assert "(docs/contract.md)" in README and "../shared" not in README
+    missing = [c for c in ACTION_COLUMNS if f"`{c}`" not in contract]
+    assert not missing
+    for action in ("release_to_pool", "assign", "coach", "--min-score", "strictly before T"):
+        assert action in contract

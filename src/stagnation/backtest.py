@@ -54,6 +54,7 @@ __all__ = [
     "backtest_reps",
     "backtest_summary",
     "priority_beats_rule",
+    "rep_thresholds",
 ]
 
 #: Default numbers of customers acted on per ``as_of``.
@@ -256,6 +257,40 @@ def backtest_reps(
         DRIFT_RULE: ("drift_rule",),
     }
     return _rows("rep", frame, ks, strategies, "rep_id", outcome)
+
+
+def rep_thresholds(
+    result: TrainingResult, truth: dict[str, pd.DataFrame], lifts: Sequence[float]
+) -> pd.DataFrame:
+    """Return what a rep threshold of ``lift x base rate`` flags on a model's holdout dates.
+
+    The base rate is the positive rate of the model's training rows (what
+    :class:`stagnation.scoring.ActionSettings` uses). Per lift: the threshold, the reps flagged
+    over all dates, how many of them truly slid in the horizon (precision), and the share of
+    all true slides they catch (recall).
+    """
+    if result.name != "rep-passivity":
+        raise ValueError(f"rep_thresholds needs the rep-passivity model, not {result.name}")
+    base = float(result.settings["positive_rate"])
+    score = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
+    slid = np.asarray(
+        slide_truth(truth, result.holdout, int(result.settings["horizon_days"])), dtype=bool
+    )
+    rows = []
+    for lift in lifts:
+        flagged = score >= lift * base
+        rows.append(
+            {
+                "lift": lift,
+                "threshold": lift * base,
+                "dates": result.holdout["as_of"].nunique(),
+                "population": len(score),
+                "flagged": int(flagged.sum()),
+                "truly_sliding": int((flagged & slid).sum()),
+                "all_sliding": int(slid.sum()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def backtest(

@@ -217,7 +217,11 @@ HEADLINE = {
 }  # ECE, log loss and precision@k are in MLflow and the model card
 
 
-@app.command()
+@app.command(
+    help="Train, evaluate against the baselines, log to MLflow and register a new version.\n\n"
+    "Models are stored in the MLflow store named by MLFLOW_TRACKING_URI, else in ./mlflow.db "
+    "of the current folder (artifacts in ./mlruns beside it); `mlflow ui` there shows them."
+)
 def train(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     model: Annotated[ModelChoice, typer.Option(help="Model to train.")] = ModelChoice.all,
@@ -402,7 +406,13 @@ def export(
     Console(soft_wrap=True).print(Text(f"{folder}: {model}@{alias} exported", style="bold green"))
 
 
-@app.command()
+@app.command(
+    help="Write the ranked action list at --as-of: whom to release, assign and coach.\n\n"
+    "Without --model-uri the champions are looked up in the MLflow registry named by "
+    "MLFLOW_TRACKING_URI, else ./mlflow.db of the current folder; a missing registry is an "
+    "error and is never created. A rep gets a row when its risk of sliding is at least the "
+    "rep model's base rate."
+)
 def score(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Moment of the action list.")],
@@ -411,10 +421,20 @@ def score(
         list[str] | None,
         typer.Option(
             "--model-uri",
-            help="A model folder or MLflow URI (repeat for both models); default: champions.",
+            help="A model folder or MLflow URI (repeat for both models); only the models "
+            "given score. Default: the champion of each model in the registry.",
         ),
     ] = None,
     top: Annotated[int | None, typer.Option(min=1, help="Keep the N highest priorities.")] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            "--min-score",
+            min=0.0,
+            max=1.0,
+            help="Keep only rows whose score (probability) is at least P.",
+        ),
+    ] = None,
 ) -> None:
     """Write the ranked action list at --as-of: whom to release, assign and coach."""
     from stagnation.scoring import score_with_drift
@@ -426,7 +446,12 @@ def score(
         check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
         crm = load_crm(data_dir)
         result = score_with_drift(
-            crm, at, model_uris=model_uri or (), top=top, progress=status.update
+            crm,
+            at,
+            model_uris=model_uri or (),
+            top=top,
+            min_score=min_score,
+            progress=status.update,
         )
         actions, drift = result.actions, result.drift
         drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")

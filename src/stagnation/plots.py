@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 _RANDOM_STYLE = {"color": "grey", "linestyle": "--", "linewidth": 1}
+#: Share of the population where the lift curve starts (before it, lift is a handful of rows).
+LIFT_FROM = 0.01
 
 
 def _label(label: ArrayLike) -> np.ndarray:
@@ -96,19 +98,25 @@ def lift_gain_chart(
     --------
     >>> fig = lift_gain_chart([0, 1, 0, 1], {"model": [0.1, 0.9, 0.2, 0.7]})
     >>> [ax.get_title() for ax in fig.axes]
-    ['Cumulative gain', 'Cumulative lift']
+    ['Cumulative gain', 'Cumulative lift (from the top 1%)']
+    >>> bool(fig.axes[1].get_ylim()[1] < 2.2)  # the lift axis ends above the best lift, 2
+    True
     """
     y = _label(label)
     ss = _scores(y, scores)
     fig = Figure(figsize=(11, 4.5), layout="constrained")
     gain_ax, lift_ax = fig.subplots(1, 2)
+    top_lift = 1.0
     for i, (name, s) in enumerate(ss.items()):
         share, captured = _gain(y, s)
         width = 2.2 if i == 0 else 1.2
         gain_ax.plot(share, captured, label=name, linewidth=width)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lift = np.where(share > 0, captured / share, np.nan)
-        lift_ax.plot(share[1:], lift[1:], label=name, linewidth=width)
+        # the first rows' lift is noise (one positive in the first row is a lift of n): the
+        # curve starts at LIFT_FROM of the population, and the axis fits what is drawn
+        shown = share >= max(LIFT_FROM, 1.0 / len(y))
+        lift = captured[shown] / share[shown]
+        lift_ax.plot(share[shown], lift, label=name, linewidth=width)
+        top_lift = max(top_lift, float(np.max(lift, initial=1.0)))
     gain_ax.plot([0, 1], [0, 1], label="random", **_RANDOM_STYLE)
     lift_ax.axhline(1.0, label="random", **_RANDOM_STYLE)
     xlabel = "Population contacted (share, best scores first)"
@@ -122,8 +130,9 @@ def lift_gain_chart(
     lift_ax.set(
         xlabel=xlabel,
         ylabel="Lift (positive rate / overall rate, ×)",
-        title="Cumulative lift",
+        title=f"Cumulative lift (from the top {LIFT_FROM:.0%})",
         xlim=(0, 1),
+        ylim=(0, top_lift * 1.08),
     )
     for ax in (gain_ax, lift_ax):
         ax.grid(alpha=0.3)
@@ -152,7 +161,14 @@ def calibration_curve(
     -------
     matplotlib.figure.Figure
         Observed positive rate against mean predicted probability per bin, with the diagonal of
-        perfect calibration, and the distribution of the scores.
+        perfect calibration, and the distribution of the scores; the axes end just above the
+        largest bin (mean score or observed rate), higher scores count in the last bar.
+
+    Examples
+    --------
+    >>> fig = calibration_curve([0, 0, 1, 0] * 25, [0.02, 0.05, 0.1, 0.04] * 25, n_bins=2)
+    >>> [float(round(x, 3)) for x in fig.axes[0].get_xlim()]  # the largest rate is 0.5
+    [0.0, 0.575]
     """
     y = _label(label)
     s = _score(score, len(y), "score")
@@ -161,17 +177,20 @@ def calibration_curve(
     observed, predicted = _sk_calibration_curve(y, s, n_bins=n_bins, strategy="quantile")
     fig = Figure(figsize=(6, 6.5), layout="constrained")
     curve_ax, hist_ax = fig.subplots(2, 1, height_ratios=[3, 1], sharex=True)
-    curve_ax.plot([0, 1], [0, 1], label="perfectly calibrated", **_RANDOM_STYLE)
+    # zoom to the data: rare targets score far below 1, and a 0-1 square hides every point
+    # (the axes end just above the largest bin; the histogram counts higher scores in its last bar)
+    top = max(min(1.0, max(float(np.max(predicted)), float(np.max(observed))) * 1.15), 0.01)
+    curve_ax.plot([0, top], [0, top], label="perfectly calibrated", **_RANDOM_STYLE)
     curve_ax.plot(predicted, observed, marker="o", label="model")
     curve_ax.set(
         ylabel="Observed positive rate (share)",
         title="Reliability (equal-count bins)",
-        xlim=(0, 1),
-        ylim=(0, 1),
+        xlim=(0, top),
+        ylim=(0, top),
     )
     curve_ax.grid(alpha=0.3)
     curve_ax.legend(loc="upper left", fontsize="small")
-    hist_ax.hist(s, bins=np.linspace(0, 1, 41), color="tab:blue", alpha=0.7)
+    hist_ax.hist(np.minimum(s, top), bins=np.linspace(0, top, 41), color="tab:blue", alpha=0.7)
     hist_ax.set(xlabel="Predicted probability", ylabel="Rows (count)")
     fig.suptitle(title or f"Calibration ({len(y)} rows, base rate {y.mean():.3f})")
     return fig

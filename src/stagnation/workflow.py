@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
 from stagnation.crm import CRM
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
-from stagnation.snapshots import as_of_grid, customer_snapshots, data_end, data_start, rep_snapshots
+from stagnation.snapshots import (
+    as_of_grid,
+    customer_snapshots,
+    data_end,
+    data_start,
+    features_at,
+    rep_snapshots,
+)
 from stagnation.training import (
     ModelName,
     NotEnoughHistory,
@@ -24,6 +31,7 @@ from stagnation.training import (
     choose_grid,
     minimum_history_days,
     train,
+    with_drift_reference,
 )
 from stagnation.training._plan import GRID_FREQUENCY, Grid
 
@@ -188,7 +196,7 @@ def train_model(
         "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
     }
     say(f"training on {len(snapshots):,} snapshots")
-    return train(
+    result = train(
         snapshots,
         name,
         settings=run_settings,
@@ -197,3 +205,6 @@ def train_model(
         grid=chosen,
         progress=progress,
     )
+    entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"
+    current = features_at(ctx, entity, cutoff, dormant_days=ctx.dormant_days)
+    return with_drift_reference(result, current, cutoff, snapshots)  # drift: like with like

@@ -1,26 +1,30 @@
 """Scoring: the ranked action list with reasons, recipients and coaches.
 
 :func:`score` turns the champions (or given model folders) and an extract into the action list
-of CONTRACT.md section 4; :func:`top_reasons` renders LightGBM's contributions in plain words;
-:func:`assign_recipients` and :func:`assign_coaches` pick who acts.
+of docs/contract.md (section 4); :func:`top_reasons` renders LightGBM's contributions in plain
+words, each read against a yardstick (:func:`yardsticks`); :func:`assign_recipients` and
+:func:`assign_coaches` pick who acts.
 """
 
 from stagnation.scoring._actions import (
     ACTION_COLUMNS,
-    ScoringModel,
     ScoringResult,
     feature_drift,
-    load_scoring_models,
-    new_business_at_risk,
+    instructions,
     score,
     score_with_drift,
 )
 from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
+from stagnation.scoring._models import ScoringModel, load_scoring_models
 from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
+from stagnation.scoring._reps import ActionSettings, new_business_at_risk, rep_threshold
+from stagnation.scoring._yardsticks import OWN_PAST, format_value, yardsticks
 
 __all__ = [
     "ACTION_COLUMNS",
+    "OWN_PAST",
     "PHRASES",
+    "ActionSettings",
     "MatchingSettings",
     "ScoringModel",
     "ScoringResult",
@@ -28,10 +32,14 @@ __all__ = [
     "assign_recipients",
     "describe_reason",
     "feature_drift",
+    "format_value",
+    "instructions",
     "load_scoring_models",
     "new_business_at_risk",
     "reason_topic",
+    "rep_threshold",
     "score",
     "score_with_drift",
     "top_reasons",
+    "yardsticks",
 ]

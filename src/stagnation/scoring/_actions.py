@@ -1,8 +1,11 @@
-"""The ranked action list: what a sales manager acts on each week (CONTRACT.md section 4).
+"""The ranked action list: what a sales manager acts on each week (docs/contract.md, section 4).
 
 Every dormant customer becomes ``release_to_pool`` (it has an owner) or ``assign`` (it sits in
-the pool or has no owner), with the rep who should pick it up; every eligible rep becomes
-``coach``, with a coach. All rows share one currency, money within the model's horizon:
+the pool or has no owner), with the rep who should pick it up; a rep whose risk of sliding is
+well above the base rate (:class:`~stagnation.scoring.ActionSettings`) becomes ``coach``: pair
+that rep with the coach in ``counterpart_id``. Each row also says what to do in one sentence
+(``instruction``) and, when no counterpart fits, why (``no_counterpart_reason``). All rows share
+one currency, money within the model's horizon:
 
 * customers: ``expected_value = P(reactivation) x expected order value if it reactivates``;
 * reps: ``expected_value = P(slide) x the rep's new-customer revenue over the last 365 days,
@@ -16,19 +19,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext, rep_features
-from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
+from stagnation.features import FeatureContext
+from stagnation.scoring._matching import MatchingSettings, assign_recipients
+from stagnation.scoring._models import ScoringModel, _load, load_scoring_models
 from stagnation.scoring._reasons import top_reasons
+from stagnation.scoring._reps import (
+    ActionSettings,
+    coach_reps,
+    new_business_at_risk,
+    rep_roster,
+    rep_threshold,
+)
+from stagnation.scoring._yardsticks import yardsticks
 from stagnation.snapshots import features_at
-from stagnation.training import REGISTERED_NAMES, ModelName, population_stability
+from stagnation.training import ModelName, population_stability
 
-#: The columns of the action list, in contract order.
+#: The columns of the action list: the contract's (docs/contract.md, section 4), then our own.
 ACTION_COLUMNS = [
     "rank",
     "action",
@@ -43,96 +55,22 @@ ACTION_COLUMNS = [
     "as_of",
     "model_name",
     "model_version",
+    "instruction",
+    "no_counterpart_reason",
 ]
+_TEXT_COLUMNS = (
+    "action",
+    "entity_type",
+    "entity_id",
+    "current_owner",
+    "counterpart_id",
+    "reasons",
+    "model_name",
+    "model_version",
+    "instruction",
+    "no_counterpart_reason",
+)
 DAY = pd.Timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class ScoringModel:
-    """A loaded model with what scoring needs to know about it."""
-
-    name: ModelName
-    pyfunc: Any
-    settings: dict[str, Any]
-    registered_name: str
-    version: str
-
-    @property
-    def feature_names(self) -> list[str]:
-        """Return the model's input columns."""
-        from stagnation.tracking import model_features
-
-        return model_features(self.pyfunc)
-
-    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Return ``score`` (and ``expected_value``) for feature rows, checking the inputs."""
-        from stagnation.tracking import to_model_input
-
-        missing = [n for n in self.feature_names if n not in features.columns]
-        if missing:
-            raise ValueError(
-                f"the {self.name} model needs features this extract does not give: "
-                f"{', '.join(missing)}"
-            )
-        return self.pyfunc.predict(to_model_input(features, self.feature_names))
-
-    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Return LightGBM's per-row feature contributions for the rows (reasons)."""
-        model = self.pyfunc.unwrap_python_model()
-        X = model.features(features)
-        return _booster(model.classifier).contributions(X)
-
-
-def _booster(classifier: Any) -> Any:
-    """Return the LightGBM estimator inside a calibrated (and frozen) classifier."""
-    seen = classifier
-    for _ in range(5):
-        if hasattr(seen, "contributions"):
-            return seen
-        inner = getattr(seen, "estimator", None)
-        if inner is None and hasattr(seen, "calibrated_classifiers_"):
-            inner = seen.calibrated_classifiers_[0].estimator
-        if inner is None:
-            break
-        seen = inner
-    raise ValueError("the model holds no LightGBM estimator to explain its scores with")
-
-
-def load_scoring_models(
-    model_uris: Sequence[str] = (),
-    *,
-    need: Sequence[ModelName] = ("rep-passivity", "customer-recycling"),
-    tracking_uri: str | None = None,
-) -> dict[str, ScoringModel]:
-    """Load the models to score with: the given URIs or folders, else each model's champion.
-
-    Each model says which one it is in its settings, so the URIs may come in any order.
-    """
-    models: dict[str, ScoringModel] = {}
-    for uri in model_uris:
-        model = _load(str(uri), tracking_uri)
-        models[model.name] = model
-    for name in need:
-        if name not in models:
-            models[name] = _load(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri)
-    return {name: models[name] for name in need}
-
-
-def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
-    from stagnation.tracking import load_model, model_version
-
-    try:
-        pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
-    except Exception as err:  # MLflow raises its own types for a missing model or alias
-        raise ValueError(
-            f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
-            "--model-uri with a model folder or URI"
-        ) from err
-    given = settings.get("model")
-    if given != "rep-passivity" and given != "customer-recycling":
-        raise ValueError(f"{uri} does not say which model it is (settings['model'])")
-    version = model_version(uri, tracking_uri=tracking_uri)
-    return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)
 
 
 @dataclass(frozen=True)
@@ -153,27 +91,31 @@ def score(
     *,
     model_uris: Sequence[str] = (),
     top: int | None = None,
+    min_score: float | None = None,
     matching: MatchingSettings | None = None,
+    selection: ActionSettings | None = None,
     tracking_uri: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Return the ranked action list at ``as_of`` (CONTRACT.md section 4).
+    """Return the ranked action list at ``as_of`` (docs/contract.md, section 4).
 
     The same as :func:`score_with_drift` without the drift table; see it for the parameters.
 
     Returns
     -------
     pandas.DataFrame
-        The columns of :data:`ACTION_COLUMNS`, one row per dormant customer and eligible rep,
-        ranked by ``priority`` (ties by entity type and id, so the same input gives the same
-        output). An extract without activities gives customer actions only.
+        The columns of :data:`ACTION_COLUMNS`, one row per dormant customer and per rep at
+        risk, ranked by ``priority`` (ties by entity type and id, so the same input gives the
+        same output). An extract without activities gives customer actions only.
     """
     return score_with_drift(
         crm,
         as_of,
         model_uris=model_uris,
         top=top,
+        min_score=min_score,
         matching=matching,
+        selection=selection,
         tracking_uri=tracking_uri,
         progress=progress,
     ).actions
@@ -185,7 +127,9 @@ def score_with_drift(
     *,
     model_uris: Sequence[str] = (),
     top: int | None = None,
+    min_score: float | None = None,
     matching: MatchingSettings | None = None,
+    selection: ActionSettings | None = None,
     tracking_uri: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ScoringResult:
@@ -198,12 +142,17 @@ def score_with_drift(
     as_of
         The moment of the prediction.
     model_uris
-        Model folders (``stagnation export``) or MLflow URIs; a model not given is the
-        registry's ``champion``.
+        Model folders (``stagnation export``) or MLflow URIs. When given, only these models
+        score (one customer model gives customer rows only); when empty, the registry's
+        ``champion`` of each model the extract can feed.
     top
         Keep only the ``top`` highest-priority rows.
+    min_score
+        Keep only rows whose score is at least this (overrides ``selection.min_score``).
     matching
         Caps and cooldown of the recipient and coach matching.
+    selection
+        Which rows the list keeps (:class:`ActionSettings`: reps at risk, a score floor).
     tracking_uri
         Where the registry lives (default as in :func:`stagnation.tracking.resolve_tracking_uri`).
     progress
@@ -223,48 +172,62 @@ def score_with_drift(
     say("loading the models")
     models = load_scoring_models(model_uris, need=need, tracking_uri=tracking_uri)
     settings = matching or MatchingSettings()
+    keep = selection or ActionSettings()
+    if min_score is not None:
+        keep = keep.model_copy(update={"min_score": min_score})
 
-    customer_model = models["customer-recycling"]
+    first = next(iter(models.values()))
     say("indexing the extract")
-    cust_ctx = FeatureContext.build(crm, dormant_days=int(customer_model.settings["dormant_days"]))
-    reps = _rep_roster(crm, cust_ctx, at)
+    contexts = {
+        int(first.settings["dormant_days"]): FeatureContext.build(
+            crm, dormant_days=int(first.settings["dormant_days"])
+        )
+    }
+
+    def context(model: ScoringModel) -> FeatureContext:
+        dormant = int(model.settings["dormant_days"])
+        if dormant not in contexts:
+            contexts[dormant] = FeatureContext.build(crm, dormant_days=dormant)
+        return contexts[dormant]
+
+    reps = rep_roster(crm, context(first), at)
     parts = []
     drift: list[pd.DataFrame] = []
     if "rep-passivity" in models:
         rep_model = models["rep-passivity"]
-        dormant = int(rep_model.settings["dormant_days"])
-        rep_ctx = (
-            cust_ctx
-            if dormant == cust_ctx.dormant_days
-            else FeatureContext.build(crm, dormant_days=dormant)
-        )
+        rep_ctx = context(rep_model)
         say("rep features, scores and reasons")
         rep_features_at = features_at(rep_ctx, "rep", at, dormant_days=rep_ctx.dormant_days)
         drift.append(_drift(rep_model, rep_features_at))
         rep_rows = _rep_actions(crm, rep_features_at, rep_model)
-        if rep_rows.empty:
-            rep_rows = pd.DataFrame(columns=[*ACTION_COLUMNS[1:], "team"])
-        reps["passivity_score"] = (
-            rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
+        if len(rep_rows):
+            reps["passivity_score"] = (
+                rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
+            )
+            rep_rows = rep_rows.loc[rep_rows["score"] >= rep_threshold(rep_model, keep)]
+        if len(rep_rows):
+            say("matching coaches")
+            rep_rows = rep_rows.reset_index(drop=True)
+            coach, why = coach_reps(rep_rows, reps, settings)
+            rep_rows["counterpart_id"] = coach
+            rep_rows["no_counterpart_reason"] = why
+            parts.append(rep_rows.drop(columns=["team"]))
+    if "customer-recycling" in models:
+        customer_model = models["customer-recycling"]
+        cust_ctx = context(customer_model)
+        say("customer features")
+        cust_features = features_at(cust_ctx, "customer", at, dormant_days=cust_ctx.dormant_days)
+        drift.append(_drift(customer_model, cust_features))
+        parts.append(
+            _customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings, say)
         )
-        say("matching coaches")
-        rep_rows["counterpart_id"] = assign_coaches(
-            rep_rows[["entity_id", "priority", "team"]].rename(columns={"entity_id": "rep_id"}),
-            reps,
-            settings,
-        ).to_numpy()
-        parts.append(rep_rows.drop(columns=["team"]))
-    say("customer features")
-    cust_features = features_at(cust_ctx, "customer", at, dormant_days=cust_ctx.dormant_days)
-    drift.append(_drift(customer_model, cust_features))
-    parts.append(
-        _customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings, say)
-    )
     say("ranking")
     parts = [p for p in parts if len(p)]
     actions = (
         pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=ACTION_COLUMNS[1:])
     )
+    if keep.min_score is not None and len(actions):
+        actions = actions.loc[actions["score"] >= keep.min_score]
     return ScoringResult(_rank(actions, at, top), pd.concat(drift, ignore_index=True))
 
 
@@ -292,7 +255,17 @@ def _drift(model: ScoringModel, features: pd.DataFrame) -> pd.DataFrame:
     """Return the PSI of each model feature of today's rows against the training rows."""
     reference = model.settings.get("reference") or {}
     wanted = {name: reference[name] for name in model.feature_names if name in reference}
-    table = population_stability(wanted, features) if len(features) else pd.DataFrame()
+    elapsed = 0.0
+    if model.settings.get("reference_as_of") and len(features):
+        since = pd.Timestamp(features["as_of"].iloc[0]) - pd.Timestamp(
+            model.settings["reference_as_of"]
+        )
+        elapsed = since / DAY
+    table = (
+        population_stability(wanted, features, elapsed_days=elapsed)
+        if len(features)
+        else pd.DataFrame()
+    )
     table.insert(0, "model_name", model.registered_name)
     return table.reindex(columns=["model_name", "feature", "psi", "rows", "shift"])
 
@@ -304,76 +277,63 @@ def _rank(actions: pd.DataFrame, at: pd.Timestamp, top: int | None) -> pd.DataFr
     actions.insert(0, "rank", np.arange(1, len(actions) + 1))
     actions["as_of"] = at
     out = actions.reindex(columns=ACTION_COLUMNS)
-    for column in (
-        "action",
-        "entity_type",
-        "entity_id",
-        "current_owner",
-        "counterpart_id",
-        "reasons",
-        "model_name",
-        "model_version",
-    ):
+    for column in _TEXT_COLUMNS:
         out[column] = out[column].astype(pd.StringDtype())
     out["as_of"] = out["as_of"].astype("datetime64[ns]")
     for column in ("score", "expected_value", "priority"):
         out[column] = out[column].astype("float64")
     out["rank"] = out["rank"].astype("int64")
-    return out.head(top) if top is not None else out
+    out = out.head(top) if top is not None else out
+    out["instruction"] = instructions(out)
+    return out
 
 
-def _rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
-    """Return every rep with what matching needs: employed, team, hunting, book, record."""
-    ids = ctx.reps.to_numpy()
-    roster = pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype())})
-    reps = crm.reps.set_index("rep_id") if crm.reps is not None else None
-    if reps is not None:
-        hired = reps["hired_at"].reindex(ids)
-        left = reps["left_at"].reindex(ids)
-        roster["employed"] = (
-            (hired.isna() | (hired <= at)) & (left.isna() | (left > at))
-        ).to_numpy()
-        roster["team"] = reps["team"].reindex(ids).to_numpy()
-    else:
-        roster["employed"] = True
-        roster["team"] = pd.NA
-    roster["passivity_score"] = np.nan
-    if ctx.activities_by_rep is None or len(roster) == 0:
-        for column in (
-            "hunting_share_90d",
-            "book_customers",
-            "tenure_years",
-            "new_customers_won_365d",
-        ):
-            roster[column] = np.nan
-        roster["employed"] = False  # no activity records: nobody to hand customers to
-        return roster
-    features = rep_features(
-        ctx,
-        pd.DataFrame({"rep_id": roster["rep_id"], "as_of": at}).astype({"as_of": "datetime64[ns]"}),
-    )
-    for column in ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d"):
-        roster[column] = features[column].to_numpy()
-    return roster
+def instructions(actions: pd.DataFrame) -> pd.Series:
+    """Return each row's action as one sentence: what to do, to whom, with whom.
 
-
-def new_business_at_risk(
-    crm: CRM, at: pd.Timestamp, rep_ids: pd.Series | np.ndarray, horizon_days: float
-) -> np.ndarray:
-    """Return, per rep, its revenue from customers first won in the last 365 days, per horizon.
-
-    The revenue rate of the 365 days before ``at`` (only orders before ``at`` count), scaled to
-    ``horizon_days``; 0 for a rep without new customers. A slide stops this revenue, so
-    ``P(slide) x this`` is the new business at risk that ranks reps in the action list.
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"action": ["coach", "release_to_pool", "assign"],
+    ...     "entity_id": ["R1", "C1", "C2"], "current_owner": [None, "R2", None],
+    ...     "counterpart_id": ["R9", None, "R3"]}, dtype="string")
+    >>> instructions(rows).tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['Pair R1 with coach R9', 'Release C1 from R2 to the pool',
+     'Assign C2 from the pool to R3']
     """
-    if crm.orders is None:
-        return np.zeros(len(rep_ids))
-    orders = crm.orders.loc[crm.orders["ordered_at"] < at]
-    first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
-    year = at - 365 * DAY
-    new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
-    per_day = new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
-    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
+    if actions.empty:
+        return pd.Series([], index=actions.index, dtype=pd.StringDtype())
+    entity = actions["entity_id"].astype(object).to_numpy()
+    owner = actions["current_owner"].astype(object).fillna("").to_numpy()
+    other = actions["counterpart_id"].astype(object).fillna("").to_numpy()
+    has = other != ""
+    action = actions["action"].astype(object).to_numpy()
+    text = np.select(
+        [
+            (action == "coach") & has,
+            action == "coach",
+            (action == "release_to_pool") & has,
+            action == "release_to_pool",
+            has,
+        ],
+        [
+            "Pair " + entity + " with coach " + other,
+            "Find a coach for " + entity,
+            "Release " + entity + " from " + owner + " to the pool and hand it to " + other,
+            "Release " + entity + " from " + owner + " to the pool",
+            "Assign " + entity + " from the pool to " + other,
+        ],
+        "Assign " + entity + " from the pool to a hunting rep",
+    )
+    return pd.Series(text, index=actions.index, dtype=pd.StringDtype())
+
+
+def _reasons(
+    model: ScoringModel, entity: Literal["rep", "customer"], features: pd.DataFrame
+) -> np.ndarray:
+    """Return each row's top reasons, each read against its yardstick."""
+    rows = features.reset_index(drop=True)
+    compare = yardsticks(entity, rows, model.settings.get("reference"))
+    return top_reasons(model.contributions(rows), rows, compare=compare).to_numpy()
 
 
 def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
@@ -398,7 +358,7 @@ def _rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.Da
             "expected_value": value,
             "priority": value,
             "current_owner": pd.NA,
-            "reasons": top_reasons(model.contributions(features), features).to_numpy(),
+            "reasons": _reasons(model, "rep", features),
             "model_name": model.registered_name,
             "model_version": model.version,
             "team": team,
@@ -422,10 +382,9 @@ def _customer_actions(
     predicted = model.predict(features)
     codes = ctx.customers.get_indexer(pd.Index(features["customer_id"]))
     owner_code = ctx.owner_at(codes, np.full(len(codes), at.to_datetime64()))
-    owner = pd.Series(
-        np.where(owner_code >= 0, ctx.reps.to_numpy()[np.maximum(owner_code, 0)], None),
-        dtype=pd.StringDtype(),
-    )
+    # code -1 (no owner) picks the appended None; an extract may know no rep at all
+    rep_ids = np.array([*ctx.reps.to_numpy(dtype=object), None], dtype=object)
+    owner = pd.Series(rep_ids[np.where(owner_code >= 0, owner_code, -1)], dtype=pd.StringDtype())
     value = predicted["expected_value"].to_numpy()
     rows = pd.DataFrame(
         {
@@ -436,7 +395,7 @@ def _customer_actions(
             "expected_value": value,
             "priority": value,
             "current_owner": owner.to_numpy(),
-            "reasons": top_reasons(model.contributions(features), features).to_numpy(),
+            "reasons": _reasons(model, "customer", features),
             "model_name": model.registered_name,
             "model_version": model.version,
         }
@@ -453,16 +412,27 @@ def _customer_actions(
         }
     )
     say("matching recipients")
-    rows["counterpart_id"] = assign_recipients(
+    recipient = assign_recipients(
         candidates, reps, _wins(crm, at), _recent_owners(ctx, at, settings.cooldown_days), settings
-    ).to_numpy()
+    )
+    rows["counterpart_id"] = recipient.to_numpy()
+    if not reps["employed"].astype("boolean").fillna(False).any():
+        why = "no rep to hand it to: the extract has no activity records of an employed rep"
+    else:
+        why = (
+            f"every rep who may take it already got {settings.max_new_customers_per_rep} "
+            "customers higher on this list (or is its owner or a recent owner)"
+        )
+    rows["no_counterpart_reason"] = pd.Series(why, index=rows.index, dtype=object).where(
+        recipient.isna().to_numpy()
+    )
     return rows
 
 
 def _wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
     """Return, per customer won before ``at``, the rep credited with its first order."""
     columns = ["rep_id", "industry", "region", "size"]
-    if crm.orders is None:
+    if crm.orders is None or "rep_id" not in crm.orders.columns:
         return pd.DataFrame(columns=columns)
     orders = crm.orders.loc[crm.orders["ordered_at"] < at].sort_values("ordered_at", kind="stable")
     first = orders.groupby("customer_id", observed=True).head(1).dropna(subset=["rep_id"])

@@ -42,9 +42,9 @@ winning new customers (``new_customers_won_365d`` positive and at least the
 ``max_mentees_per_coach`` mentees and never itself. A mentee takes, among the coaches with room,
 the first by (same team first, most new customers won in 365 days, smallest ``rep_id``): every
 eligible coach has cleared the bar, so day-to-day proximity comes before a longer record.
-Within one run a rep is either coached or coaching, never both: a rep who gets a coach leaves
-the coach pool, and a rep already coaching is not given a coach (so two reps never coach each
-other).
+A rep at risk (any rep of ``at_risk``, the reps the action list pairs with a coach) never
+coaches, so within one run a rep is either coached or coaching, never both, and two reps never
+coach each other.
 """
 
 from __future__ import annotations
@@ -341,7 +341,8 @@ def assign_coaches(
     Parameters
     ----------
     at_risk
-        ``rep_id``, ``priority`` (higher first), ``team``: the reps being scored.
+        ``rep_id``, ``priority`` (higher first), ``team``: the reps to pair with a coach;
+        none of them coaches.
     reps
         ``rep_id``, ``employed``, ``team``, ``tenure_years``, ``new_customers_won_365d``,
         ``hunting_share_90d``, ``passivity_score`` (NaN ok).
@@ -380,7 +381,8 @@ def assign_coaches(
         ),
     )
     out = _na_series(at_risk.index)
-    pool = reps.loc[_coach_pool(reps, s)]
+    mentees = set(_strings(at_risk["rep_id"]).dropna())
+    pool = reps.loc[_coach_pool(reps, s) & ~_strings(reps["rep_id"]).isin(mentees).to_numpy()]
     pool = pool.assign(
         _id=_strings(pool["rep_id"]),
         _won=np.nan_to_num(_floats(pool, "new_customers_won_365d"), nan=0.0),
@@ -392,21 +394,14 @@ def assign_coaches(
     coach_ids = pool["_id"].to_numpy(dtype=object)
     coach_team = _objects(pool["team"])
     room = np.full(len(pool), s.max_mentees_per_coach, dtype=np.int64)
-    mentee_ids = _objects(at_risk["rep_id"])
     mentee_team = _objects(at_risk["team"])
     picked = np.full(len(at_risk), None, dtype=object)
-    as_coach = {rep: k for k, rep in enumerate(coach_ids)}
     for i in _priority_order(at_risk["rep_id"], at_risk["priority"]):
-        own = as_coach.get(mentee_ids[i])
-        if own is not None and room[own] < s.max_mentees_per_coach:
-            continue  # already coaching someone in this run: not coached in the same run
-        free = (room > 0) & (coach_ids != mentee_ids[i])
+        free = room > 0
         same = free & (coach_team == mentee_team[i]) & (mentee_team[i] is not None)
         hits = np.flatnonzero(same if same.any() else free)
         if len(hits) == 0:
             continue
         picked[i] = coach_ids[hits[0]]
         room[hits[0]] -= 1
-        if own is not None:
-            room[own] = 0  # a rep who gets a coach does not coach others
     return pd.Series(picked, index=at_risk.index, dtype="string")

@@ -890,7 +890,12 @@ class _RowView(Mapping[str, Any]):
         return key in self._columns
 
 
-def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame, k: int = 3) -> pd.Series:
+def top_reasons(
+    contributions: pd.DataFrame,
+    features: pd.DataFrame,
+    k: int = 3,
+    compare: Callable[[str, int], str] | None = None,
+) -> pd.Series:
     """Return, per row, the ``k`` features that pushed the score up most, in plain words.
 
     Parameters
@@ -902,6 +907,9 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame, k: int = 3)
         The same rows' feature values (same index; it may hold more columns).
     k
         How many reasons per row at most.
+    compare
+        ``compare(feature, i)`` returns the words that follow row ``i``'s phrase: the yardstick
+        its value is read against (:func:`stagnation.scoring.yardsticks`); none when omitted.
 
     Returns
     -------
@@ -951,5 +959,6 @@ def top_reasons(contributions: pd.DataFrame, features: pd.DataFrame, k: int = 3)
                 seen.add(topics[j])
                 picked.append(int(j))
         row = _RowView(columns, i)
-        out.append(SEPARATOR.join(phrases[j](row) for j in picked))
+        said = [phrases[j](row) + (compare(names[j], i) if compare else "") for j in picked]
+        out.append(SEPARATOR.join(said))
     return pd.Series(out, index=contributions.index, name="reasons", dtype=object)

@@ -155,7 +155,7 @@ def logged_holdout(result: TrainingResult, *, log_ids: bool = False) -> pd.DataF
     position = holdout.columns.get_loc(entity)
     anonymous = holdout.drop(columns=[entity]).reset_index(drop=True)
     anonymous.insert(int(position), ROW_COLUMN, range(len(anonymous)))  # type: ignore[arg-type]
-    anonymous.insert(int(position) + 1, "entity", pd.factorize(holdout[entity])[0])
+    anonymous.insert(int(position) + 1, "entity", pd.factorize(holdout[entity])[0])  # type: ignore[arg-type]
     return anonymous
 
 
@@ -163,7 +163,11 @@ def _write_artifacts(
     result: TrainingResult, settings: dict[str, Any], folder: Path, *, log_ids: bool = False
 ) -> None:
     """Write everything but the model and the card into ``folder``."""
-    (folder / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
+    kept = _report.run_settings(settings)
+    (folder / "settings.json").write_text(json.dumps(kept, indent=2, sort_keys=True))
+    if "reference" in settings:  # the drift guard's bins and shares: an artifact, not params
+        reference = json.dumps(settings["reference"], indent=1, sort_keys=True)
+        (folder / "drift_reference.json").write_text(reference)
     (folder / "feature_names.json").write_text(json.dumps(result.feature_names, indent=2))
     result.metrics.to_csv(folder / "metrics.csv", index=False)
     importance = result.feature_importance.rename("gain").rename_axis("feature")

@@ -18,6 +18,7 @@ import re
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import mlflow.pyfunc
 import numpy as np
@@ -265,12 +266,31 @@ def load_model(
         if not (path / "MLmodel").is_file():
             raise ValueError(f"{path} is not an MLflow model folder (no MLmodel file)")
         uri = str(path.resolve())
-    with using(resolve_tracking_uri(tracking_uri)):
-        model = mlflow.pyfunc.load_model(uri)
+        with using(resolve_tracking_uri(tracking_uri)):
+            model = mlflow.pyfunc.load_model(uri)
+    else:
+        store = resolve_tracking_uri(tracking_uri)
+        if uri.startswith(("models:", "runs:")):
+            _require_store(store, uri)
+        with using(store):
+            model = mlflow.pyfunc.load_model(uri)
     block = (model.metadata.metadata or {}).get(METADATA_KEY)
     if block is None:
         raise ValueError(f"{model_uri} is not a stagnation model (no {METADATA_KEY!r} metadata)")
     return model, dict(block.get("settings") or {})
+
+
+def _require_store(tracking_uri: str, model_uri: str) -> None:
+    """Refuse to read ``model_uri`` from a sqlite store that does not exist (MLflow would create
+    an empty one: a command that only reads the registry must not leave a store behind)."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return
+    db = unquote(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
+    if db and db != ":memory:" and not Path(db).is_file():
+        raise ValueError(
+            f"no MLflow registry at {db} to load {model_uri} from: run `stagnation train` here, "
+            "set MLFLOW_TRACKING_URI to the registry, or pass --model-uri with a model folder"
+        )
 
 
 def model_features(model: PyFuncModel) -> list[str]:

@@ -39,10 +39,31 @@ def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+#: Settings kept out of the params: the drift reference (``drift_reference.json``) and the
+#: per-split facts (``settings.json``), hundreds of values no reviewer reads one by one.
+NOT_PARAMS = ("reference", "splits")
+#: Settings a version's tags repeat (short values), so the registry list shows them.
+TAGGED_SETTINGS = ("cutoff", "rows", "positives", "positive_rate", "reference_as_of")
+
+
+def run_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Return the settings written to ``settings.json``: all but the drift reference."""
+    return {k: v for k, v in settings.items() if k != "reference"}
+
+
 def params(settings: dict[str, Any]) -> dict[str, str]:
-    """Return settings (JSON types) as MLflow params; long values point to ``settings.json``."""
+    """Return settings (JSON types) as MLflow params; long values point to ``settings.json``.
+
+    The drift reference and the per-split facts (:data:`NOT_PARAMS`) are artifacts only.
+
+    Examples
+    --------
+    >>> params({"horizon_days": 90, "reference": {"x": {"edges": [1, 2]}}, "splits": {"a": 1}})
+    {'horizon_days': '90'}
+    """
     out = {}
-    for key, value in flatten(settings).items():
+    kept = {k: v for k, v in settings.items() if k not in NOT_PARAMS}
+    for key, value in flatten(kept).items():
         text = value if isinstance(value, str) else json.dumps(value)
         if len(text) > MAX_PARAM_CHARS:
             size = f"{len(value)} items" if isinstance(value, list) else f"{len(text)} chars"
@@ -227,6 +248,13 @@ def model_card(
     return "\n\n".join(sections) + "\n"
 
 
+def _tag(value: Any) -> str:
+    """Return a short tag value: numbers to four significant digits, text as is."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)[:250]
+
+
 def version_notes(
     result: TrainingResult, settings: dict[str, Any], *, source_commit: str
 ) -> tuple[str, dict[str, str]]:
@@ -259,8 +287,9 @@ def version_notes(
         "horizon_days": str(horizon),
         "source_commit": source_commit,
         "holdout_rows": str(len(result.holdout)),
-        "settings": json.dumps(settings, sort_keys=True)[:5000],
+        "settings": "settings.json (run artifact)",
     }
+    tags |= {k: _tag(settings[k]) for k in TAGGED_SETTINGS if settings.get(k) is not None}
     if dormant is not None:
         tags["dormant_days"] = str(dormant)
     if best is not None:

@@ -6,7 +6,14 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
 from stagnation.training._compare import Interval, paired_difference, paired_differences
-from stagnation.training._drift import MAJOR_SHIFT, population_stability, reference_distribution
+from stagnation.training._drift import (
+    GROWS_WITH_TIME,
+    MAJOR_SHIFT,
+    bin_codes,
+    population_stability,
+    reference_distribution,
+    with_drift_reference,
+)
 from stagnation.training._estimators import (
     LightGBMRisk,
     LightGBMValue,
@@ -31,6 +38,7 @@ from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, tr
 __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
+    "GROWS_WITH_TIME",
     "MAJOR_SHIFT",
     "REGISTERED_NAMES",
     "Interval",
@@ -44,6 +52,7 @@ __all__ = [
     "TemporalSplit",
     "TrainingResult",
     "baselines",
+    "bin_codes",
     "calibrate",
     "choose_grid",
     "classic_logistic",
@@ -58,4 +67,5 @@ __all__ = [
     "precision_at",
     "reference_distribution",
     "train",
+    "with_drift_reference",
 ]

@@ -306,13 +306,14 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         if len(order) != len(y_codes):
             raise ValueError(f"sample_order has {len(order)} values for {len(y_codes)} rows")
         self.scale_pos_weight_ = self._weight(y_codes)
-        self.base_ = None
+        self.base_: Any = None
         offset = np.zeros(len(y_codes))
         if self.base is not None:
             if not isinstance(X, pd.DataFrame):
                 raise ValueError("LightGBMRisk: a base model needs DataFrame input (named columns)")
-            self.base_ = clone(self.base).fit(X, y_codes)
-            offset = np.asarray(self.base_.decision_function(X), dtype=float)
+            base = clone(self.base).fit(X, y_codes)
+            offset = np.asarray(base.decision_function(X), dtype=float)
+            self.base_ = base
         tail = (
             _latest_rows(order, self.early_stopping_fraction)
             if self.early_stopping_fraction > 0

@@ -444,7 +444,9 @@ def train(
         "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
         "training_seconds": round(time.perf_counter() - started, 2),
         # what the registered model learned on, for the drift check at scoring time
-        "reference": reference_distribution(frame[features]),
+        "reference": reference_distribution(
+            holdout[features], labels=frame["label"], rates_on=frame[features]
+        ),
     }
     out_settings.setdefault(
         "cutoff", f"{frame['as_of'].max() + pd.Timedelta(days=horizon):%Y-%m-%d}"

@@ -1,0 +1,114 @@
+"""The models scoring runs with: loaded from folders, URIs or the registry's champions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from stagnation.training import REGISTERED_NAMES, ModelName
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A loaded model with what scoring needs to know about it."""
+
+    name: ModelName
+    pyfunc: Any
+    settings: dict[str, Any]
+    registered_name: str
+    version: str
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Return the model's input columns."""
+        from stagnation.tracking import model_features
+
+        return model_features(self.pyfunc)
+
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Return ``score`` (and ``expected_value``) for feature rows, checking the inputs."""
+        from stagnation.tracking import to_model_input
+
+        missing = [n for n in self.feature_names if n not in features.columns]
+        if missing:
+            raise ValueError(
+                f"the {self.name} model needs features this extract does not give: "
+                f"{', '.join(missing)}"
+            )
+        return self.pyfunc.predict(to_model_input(features, self.feature_names))
+
+    def contributions(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Return LightGBM's per-row feature contributions for the rows (reasons)."""
+        model = self.pyfunc.unwrap_python_model()
+        X = model.features(features)
+        return _booster(model.classifier).contributions(X)
+
+
+def _booster(classifier: Any) -> Any:
+    """Return the LightGBM estimator inside a calibrated (and frozen) classifier."""
+    seen = classifier
+    for _ in range(5):
+        if hasattr(seen, "contributions"):
+            return seen
+        inner = getattr(seen, "estimator", None)
+        if inner is None and hasattr(seen, "calibrated_classifiers_"):
+            inner = seen.calibrated_classifiers_[0].estimator
+        if inner is None:
+            break
+        seen = inner
+    raise ValueError("the model holds no LightGBM estimator to explain its scores with")
+
+
+def load_scoring_models(
+    model_uris: Sequence[str] = (),
+    *,
+    need: Sequence[ModelName] = ("rep-passivity", "customer-recycling"),
+    tracking_uri: str | None = None,
+) -> dict[str, ScoringModel]:
+    """Load the models to score with: the given URIs or folders, else each model's champion.
+
+    Each model says which one it is in its settings, so the URIs may come in any order. When
+    URIs are given, scoring uses those models only (a batch job that ships one exported model
+    never reaches for a registry); without URIs it loads the ``champion`` of each model in
+    ``need``.
+
+    Raises
+    ------
+    ValueError
+        When a model cannot be loaded, or the given models hold none of ``need``.
+    """
+    if not model_uris:
+        return {
+            name: _load(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri) for name in need
+        }
+    given: dict[str, ScoringModel] = {}
+    for uri in model_uris:
+        model = _load(str(uri), tracking_uri)
+        given[model.name] = model
+    models: dict[str, ScoringModel] = {name: given[name] for name in need if name in given}
+    if not models:
+        raise ValueError(
+            f"the models given ({', '.join(sorted(given))}) cannot score this extract, which "
+            f"needs {' or '.join(need)}"
+        )
+    return models
+
+
+def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
+    from stagnation.tracking import load_model, model_version
+
+    try:
+        pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
+    except Exception as err:  # MLflow raises its own types for a missing model or alias
+        raise ValueError(
+            f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
+            "--model-uri with a model folder or URI"
+        ) from err
+    given = settings.get("model")
+    if given != "rep-passivity" and given != "customer-recycling":
+        raise ValueError(f"{uri} does not say which model it is (settings['model'])")
+    version = model_version(uri, tracking_uri=tracking_uri)
+    return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)

@@ -1,0 +1,122 @@
+"""The rep rows of the action list: who gets one, the new business at risk, and the coach.
+
+A rep gets a row when its P(slide) is at least :attr:`ActionSettings.min_rep_lift` times the
+model's base rate (the positive rate of its training rows) and at least ``min_score``: the few
+reps worth an intervention, not every eligible rep. Those reps are paired with a coach
+(:func:`~stagnation.scoring.assign_coaches`); a rep with a row never coaches.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from stagnation.crm import CRM
+from stagnation.features import FeatureContext, rep_features
+from stagnation.scoring._matching import MatchingSettings, _coach_pool, assign_coaches
+from stagnation.scoring._models import ScoringModel
+
+DAY = pd.Timedelta(days=1)
+_ROSTER_FEATURES = ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d")
+
+
+class ActionSettings(BaseModel):
+    """Which rows the action list keeps (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_rep_lift: float = Field(
+        1.0,
+        ge=0,
+        description="a rep gets a row when P(slide) is at least this many times the model's "
+        "base rate (the positive rate of its training rows); 0 keeps every eligible rep",
+    )
+    min_score: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="keep only rows (customers and reps) whose score is at least this",
+    )
+
+
+def rep_threshold(model: ScoringModel, settings: ActionSettings) -> float:
+    """Return the P(slide) a rep needs for a row: ``min_rep_lift`` x base rate, and min_score."""
+    base = float(model.settings.get("positive_rate") or 0.0)
+    return max(settings.min_rep_lift * base, settings.min_score or 0.0)
+
+
+def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
+    """Return every rep with what matching needs: employed, team, hunting, book, record."""
+    ids = ctx.reps.to_numpy()
+    roster = pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype())})
+    reps = crm.reps.set_index("rep_id") if crm.reps is not None else None
+    if reps is not None:
+        hired = reps["hired_at"].reindex(ids)
+        left = reps["left_at"].reindex(ids)
+        roster["employed"] = (
+            (hired.isna() | (hired <= at)) & (left.isna() | (left > at))
+        ).to_numpy()
+        roster["team"] = reps["team"].reindex(ids).to_numpy()
+    else:
+        roster["employed"] = True
+        roster["team"] = pd.NA
+    roster["passivity_score"] = np.nan
+    if ctx.activities_by_rep is None or len(roster) == 0:
+        for column in _ROSTER_FEATURES:
+            roster[column] = np.nan
+        roster["employed"] = False  # no activity records: nobody to hand customers to
+        return roster
+    features = rep_features(
+        ctx,
+        pd.DataFrame({"rep_id": roster["rep_id"], "as_of": at}).astype({"as_of": "datetime64[ns]"}),
+    )
+    for column in _ROSTER_FEATURES:
+        roster[column] = features[column].to_numpy()
+    return roster
+
+
+def new_business_at_risk(
+    crm: CRM, at: pd.Timestamp, rep_ids: pd.Series | np.ndarray, horizon_days: float
+) -> np.ndarray:
+    """Return, per rep, its revenue from customers first won in the last 365 days, per horizon.
+
+    The revenue rate of the 365 days before ``at`` (only orders before ``at`` count), scaled to
+    ``horizon_days``; 0 for a rep without new customers. A slide stops this revenue, so
+    ``P(slide) x this`` is the new business at risk that ranks reps in the action list.
+    """
+    if crm.orders is None or "rep_id" not in crm.orders.columns:
+        return np.zeros(len(rep_ids))
+    orders = crm.orders.loc[crm.orders["ordered_at"] < at]
+    first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
+    year = at - 365 * DAY
+    new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
+    per_day = new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
+    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
+
+
+def coach_reps(
+    rows: pd.DataFrame, roster: pd.DataFrame, settings: MatchingSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return each rep row's coach and, where there is none, why (one priority-ordered pass).
+
+    ``rows`` has ``entity_id``, ``priority`` and ``team``; ``roster`` is :func:`rep_roster` with
+    ``passivity_score`` filled in.
+    """
+    at_risk = rows[["entity_id", "priority", "team"]].rename(columns={"entity_id": "rep_id"})
+    picked = assign_coaches(at_risk, roster, settings).astype(object)
+    coach = picked.where(picked.notna(), None).to_numpy(dtype=object)
+    mentees = roster["rep_id"].isin(at_risk["rep_id"]).to_numpy()
+    pool = int((_coach_pool(roster, settings) & ~mentees).sum())
+    if pool == 0:
+        why = (
+            f"no rep can coach: none is an employed veteran ({settings.min_coach_tenure_years:g}+ "
+            "years) with a strong record of new customers who is not at risk"
+        )
+    else:
+        why = (
+            f"every eligible coach ({pool}) already has {settings.max_mentees_per_coach} "
+            "mentees in this list"
+        )
+    reason = np.array([why if c is None else None for c in coach], dtype=object)
+    return coach, reason
