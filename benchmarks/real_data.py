@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import sys
-import zipfile
 from pathlib import Path
 
 import pandas as pd

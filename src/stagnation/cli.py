@@ -326,6 +326,15 @@ def train(
         out.print(
             Text(f"{name}: the model {result.verdict()}.", style="green" if beats else "yellow")
         )
+        if not beats and "champion" in info.aliases:
+            out.print(
+                Text(
+                    f"{name}: version {info.version} is champion only because the model had "
+                    "none; a later version replaces it through promote once it passes the "
+                    "paired test.",
+                    style="yellow",
+                )
+            )
     if trained == 0:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -435,9 +444,18 @@ def score(
             help="Keep only rows whose score (probability) is at least P.",
         ),
     ] = None,
+    rep_min_lift: Annotated[
+        float,
+        typer.Option(
+            "--rep-min-lift",
+            min=0.0,
+            help="The at-risk line: pair a rep with a coach when P(slide) is at least this "
+            "many times the rep model's base rate; the others get priority 0.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Write the ranked action list at --as-of: whom to release, assign and coach."""
-    from stagnation.scoring import score_with_drift
+    from stagnation.scoring import ActionSettings, score_with_drift
 
     began = time.perf_counter()
     err = Console(stderr=True, soft_wrap=True)
@@ -451,6 +469,7 @@ def score(
             model_uris=model_uri or (),
             top=top,
             min_score=min_score,
+            selection=ActionSettings(min_rep_lift=rep_min_lift),
             progress=status.update,
         )
         actions, drift = result.actions, result.drift
@@ -469,6 +488,8 @@ def score(
                 style="yellow",
             )
         )
+    for warning in result.warnings:
+        err.print(Text(f"warning: {warning}", style="yellow"))
     counts = actions["action"].value_counts()
     console.print(
         Text(

@@ -204,7 +204,7 @@ def make_result(
         "horizon_days": 180 if name == "customer-recycling" else 90,
         "dormant_days": 90,
         "data_start": "2023-01-01",
-        "data_end": "2025-02-01",
+        "data_end": "2024-12-01",  # before the holdout: promote compares on every row
         "cutoff": pd.Timestamp("2025-03-01"),
         "grid": [f"2024-{m:02d}-01" for m in range(1, 13)] * 3,
         "features": FEATURES,

@@ -86,7 +86,7 @@ def test_run_holds_params_metrics_artifacts_and_version_notes(
     assert json.loads((local / "settings.json").read_text())["grid"][0] == "2024-01-01"
 
     assert version.tags["source_commit"] == "template"
-    assert (version.tags["data_start"], version.tags["data_end"]) == ("2023-01-01", "2025-02-01")
+    assert (version.tags["data_start"], version.tags["data_end"]) == ("2023-01-01", "2024-12-01")
     assert float(version.tags["roc_auc"]) == pytest.approx(roc, abs=1e-4)
     assert version.tags["best_baseline"] == "days_since_last_order"
     assert version.tags["horizon_days"] == "180" and version.tags["dormant_days"] == "90"

@@ -50,7 +50,7 @@ def test_model_versions_lists_newest_first_with_aliases_and_metrics(
     assert table["aliases"].tolist() == ["challenger", "champion"]
     assert table.loc[1, "roc_auc"] == pytest.approx(customer_result.headline()["roc_auc"], 1e-3)
     assert table.loc[0, "roc_auc"] == pytest.approx(worse.headline()["roc_auc"], 1e-3)
-    assert (table["data_end"] == "2025-02-01").all()
+    assert (table["data_end"] == "2024-12-01").all()
     assert (table["source_commit"] == "template").all()
 
 

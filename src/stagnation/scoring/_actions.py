@@ -37,7 +37,7 @@ from stagnation.scoring._reps import (
     rep_threshold,
 )
 from stagnation.scoring._yardsticks import yardsticks
-from stagnation.snapshots import features_at
+from stagnation.snapshots import data_end, data_start, features_at
 from stagnation.training import ModelName, population_stability
 
 #: The columns of the action list: the contract's (docs/contract.md, section 4), then our own.
@@ -78,11 +78,13 @@ class ScoringResult:
     """The ranked action list and the drift of today's features from the training rows.
 
     ``drift`` has ``model_name``, ``feature``, ``psi`` and ``shift`` (``stable``, ``moderate``,
-    ``major``: PSI of 0.25 or more), worst first per model.
+    ``major``: PSI of 0.25 or more), worst first per model. ``warnings``: plain sentences a
+    user must see, e.g. that a model scoring did not clearly beat its best baseline.
     """
 
     actions: pd.DataFrame
     drift: pd.DataFrame
+    warnings: tuple[str, ...] = ()
 
 
 def score(
@@ -119,6 +121,27 @@ def score(
         tracking_uri=tracking_uri,
         progress=progress,
     ).actions
+
+
+def check_prediction_moment(crm: CRM, at: pd.Timestamp, *, horizon_days: int) -> None:
+    """Refuse an ``as_of`` before the data starts or more than one horizon after it ends.
+
+    Before the data there is nothing to score; more than a horizon after it, every customer
+    looks dormant and every rep idle only because the extract stops.
+
+    Raises
+    ------
+    ValueError
+        Naming the moment, the data's range and the horizon.
+    """
+    start, end = data_start(crm), data_end(crm)
+    latest = end + pd.Timedelta(days=horizon_days)
+    if at < start or at > latest:
+        raise ValueError(
+            f"--as-of {at:%Y-%m-%d} is outside what this extract can score: its events run from "
+            f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}, and a prediction may "
+            f"come at most one horizon ({horizon_days} days) after them, by {latest:%Y-%m-%d}"
+        )
 
 
 def score_with_drift(
@@ -176,6 +199,9 @@ def score_with_drift(
     if min_score is not None:
         keep = keep.model_copy(update={"min_score": min_score})
 
+    check_prediction_moment(
+        crm, at, horizon_days=max(int(m.settings["horizon_days"]) for m in models.values())
+    )
     first = next(iter(models.values()))
     say("indexing the extract")
     contexts = {
@@ -204,13 +230,20 @@ def score_with_drift(
             reps["passivity_score"] = (
                 rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
             )
-            rep_rows = rep_rows.loc[rep_rows["score"] >= rep_threshold(rep_model, keep)]
         if len(rep_rows):
             say("matching coaches")
+            line = rep_threshold(rep_model, keep)
             rep_rows = rep_rows.reset_index(drop=True)
-            coach, why = coach_reps(rep_rows, reps, settings)
-            rep_rows["counterpart_id"] = coach
-            rep_rows["no_counterpart_reason"] = why
+            at_risk = (rep_rows["score"] >= line).to_numpy()
+            coach, why = coach_reps(rep_rows.loc[at_risk], reps, settings)
+            rep_rows["counterpart_id"] = None
+            rep_rows["no_counterpart_reason"] = (
+                f"P(slide) below the at-risk line of {line:.0%} ({keep.min_rep_lift:g} x the "
+                "model's base rate): no coaching needed now, free to coach"
+            )
+            rep_rows.loc[at_risk, "counterpart_id"] = coach
+            rep_rows.loc[at_risk, "no_counterpart_reason"] = why
+            rep_rows.loc[~at_risk, "priority"] = 0.0  # no intervention to rank
             parts.append(rep_rows.drop(columns=["team"]))
     if "customer-recycling" in models:
         customer_model = models["customer-recycling"]
@@ -228,7 +261,14 @@ def score_with_drift(
     )
     if keep.min_score is not None and len(actions):
         actions = actions.loc[actions["score"] >= keep.min_score]
-    return ScoringResult(_rank(actions, at, top), pd.concat(drift, ignore_index=True))
+    warnings = tuple(
+        f"{name}: this model did not clearly beat its best baseline "
+        f"({m.settings.get('verdict', {}).get('best_baseline', '?')}) out of time when it was "
+        "trained; read its scores with that in mind (see its model card)"
+        for name, m in models.items()
+        if m.settings.get("beats_baselines") is False
+    )
+    return ScoringResult(_rank(actions, at, top), pd.concat(drift, ignore_index=True), warnings)
 
 
 def feature_drift(
@@ -293,12 +333,15 @@ def instructions(actions: pd.DataFrame) -> pd.Series:
 
     Examples
     --------
-    >>> rows = pd.DataFrame({"action": ["coach", "release_to_pool", "assign"],
-    ...     "entity_id": ["R1", "C1", "C2"], "current_owner": [None, "R2", None],
-    ...     "counterpart_id": ["R9", None, "R3"]}, dtype="string")
+    A rep below the at-risk line (priority 0, no coach) needs no intervention now.
+
+    >>> rows = pd.DataFrame({"action": ["coach", "coach", "release_to_pool", "assign"],
+    ...     "entity_id": ["R1", "R5", "C1", "C2"], "current_owner": [None, None, "R2", None],
+    ...     "counterpart_id": ["R9", None, None, "R3"]}, dtype="string")
+    >>> rows["priority"] = [5.0, 0.0, 3.0, 2.0]
     >>> instructions(rows).tolist()  # doctest: +NORMALIZE_WHITESPACE
-    ['Pair R1 with coach R9', 'Release C1 from R2 to the pool',
-     'Assign C2 from the pool to R3']
+    ['Pair R1 with coach R9', 'No coaching needed for R5 now',
+     'Release C1 from R2 to the pool', 'Assign C2 from the pool to R3']
     """
     if actions.empty:
         return pd.Series([], index=actions.index, dtype=pd.StringDtype())
@@ -307,9 +350,11 @@ def instructions(actions: pd.DataFrame) -> pd.Series:
     other = actions["counterpart_id"].astype(object).fillna("").to_numpy()
     has = other != ""
     action = actions["action"].astype(object).to_numpy()
+    calm = actions["priority"].to_numpy(dtype=float) == 0 if "priority" in actions else False
     text = np.select(
         [
             (action == "coach") & has,
+            (action == "coach") & calm,
             action == "coach",
             (action == "release_to_pool") & has,
             action == "release_to_pool",
@@ -317,6 +362,7 @@ def instructions(actions: pd.DataFrame) -> pd.Series:
         ],
         [
             "Pair " + entity + " with coach " + other,
+            "No coaching needed for " + entity + " now",
             "Find a coach for " + entity,
             "Release " + entity + " from " + owner + " to the pool and hand it to " + other,
             "Release " + entity + " from " + owner + " to the pool",

@@ -1,9 +1,10 @@
 """The rep rows of the action list: who gets one, the new business at risk, and the coach.
 
-A rep gets a row when its P(slide) is at least :attr:`ActionSettings.min_rep_lift` times the
-model's base rate (the positive rate of its training rows) and at least ``min_score``: the few
-reps worth an intervention, not every eligible rep. Those reps are paired with a coach
-(:func:`~stagnation.scoring.assign_coaches`); a rep with a row never coaches.
+Every eligible rep gets a row (the contract's action list), but only a rep **at risk** -- P(slide)
+at least :attr:`ActionSettings.min_rep_lift` times the model's base rate (the positive rate of
+its training rows) -- is paired with a coach and ranked by the money at risk; the others have
+priority 0 ("no coaching needed now") and may coach. ``min_score`` drops rows below a score.
+Coaches come from :func:`~stagnation.scoring.assign_coaches`; a rep at risk never coaches.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ class ActionSettings(BaseModel):
     min_rep_lift: float = Field(
         1.0,
         ge=0,
-        description="a rep gets a row when P(slide) is at least this many times the model's "
-        "base rate (the positive rate of its training rows); 0 keeps every eligible rep",
+        description="the at-risk line: a rep is paired with a coach when P(slide) is at least "
+        "this many times the model's base rate (the positive rate of its training rows); the "
+        "others keep their row (every eligible rep has one) with priority 0, and may coach",
     )
     min_score: float | None = Field(
         None,

@@ -231,9 +231,11 @@ def log_training(
     (``holdout_lightgbm_roc_auc``, ``fold_1_rfm_logistic_lift_at_10``), PNG plots under
     ``plots/``, ``model_card.md``, ``metrics.csv``, the holdout snapshots (``holdout/``, which
     :func:`promote` re-scores) and the pyfunc model. The new version gets alias ``challenger``,
-    and ``champion`` when the model has none yet and it beats its best baseline out of time
-    (tag ``beats_baselines``); its description and tags carry the headline metrics, the
-    verdict, data range, settings and source commit.
+    and ``champion`` when the model has none yet (the contract's rule, so that a first training
+    can score), even when it does not clearly beat its best baseline out of time: tag
+    ``beats_baselines`` says which, train and score say so, and :func:`promote` replaces such a
+    champion only by a challenger that passes its paired test. Description and tags carry the
+    headline metrics, the verdict, data range, settings and source commit.
 
     Parameters
     ----------
@@ -307,8 +309,7 @@ def log_training(
     with store_lock(uri):  # "champion when none exists" is decided by one process at a time
         mlflow_client.update_model_version(name, version, description=description)
         aliases = [CHALLENGER]
-        beats = bool(result.settings.get("beats_baselines", True))
-        if beats and CHAMPION not in mlflow_client.get_registered_model(name).aliases:
+        if CHAMPION not in mlflow_client.get_registered_model(name).aliases:
             aliases.insert(0, CHAMPION)
         for alias in aliases:
             mlflow_client.set_registered_model_alias(name, alias, version)

@@ -41,7 +41,14 @@ def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 #: Settings kept out of the params: the drift reference (``drift_reference.json``) and the
 #: per-split facts (``settings.json``), hundreds of values no reviewer reads one by one.
-NOT_PARAMS = ("reference", "splits")
+NOT_PARAMS = (
+    "reference",
+    "splits",
+    "verdict",
+    "skipped_folds",
+    "registered_model",
+    "capacity_fold_roc_auc",
+)
 #: Settings a version's tags repeat (short values), so the registry list shows them.
 TAGGED_SETTINGS = ("cutoff", "rows", "positives", "positive_rate", "reference_as_of")
 
@@ -54,7 +61,8 @@ def run_settings(settings: dict[str, Any]) -> dict[str, Any]:
 def params(settings: dict[str, Any]) -> dict[str, str]:
     """Return settings (JSON types) as MLflow params; long values point to ``settings.json``.
 
-    The drift reference and the per-split facts (:data:`NOT_PARAMS`) are artifacts only.
+    The drift reference, the per-split facts and the verdict (:data:`NOT_PARAMS`) are artifacts
+    only (the verdict's numbers are run metrics too).
 
     Examples
     --------

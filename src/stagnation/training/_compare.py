@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 __all__ = [
@@ -92,12 +93,19 @@ class _Sorted:
         top = cum <= share * total
         top[:, 0] = True
         base = (w * self.y).sum(axis=1) / total[:, 0]
-        hit = (w * self.y * top).sum(axis=1) / (w * top).sum(axis=1)
-        return np.where(base > 0, hit / np.where(base > 0, base, 1), np.nan)
+        weight_on_top = (w * top).sum(axis=1)
+        hit = np.divide(
+            (w * self.y * top).sum(axis=1),
+            weight_on_top,
+            out=np.full(len(w), np.nan),
+            where=weight_on_top > 0,
+        )
+        return np.divide(hit, base, out=np.full(len(w), np.nan), where=base > 0)
 
 
 def _weights(groups: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    _, codes = np.unique(groups, return_inverse=True)
+    # entities numbered in order of first row, so the draws do not depend on how ids spell
+    codes = pd.factorize(groups)[0]
     n = int(codes.max()) + 1
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)

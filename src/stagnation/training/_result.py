@@ -153,5 +153,5 @@ class TrainingResult:
             return f"beats the best baseline, {best}, {pooled}: {diff}"
         return (
             f"does NOT clearly beat the best baseline, {best}, {pooled}: {diff}; the 95 % "
-            "interval does not exclude a loss, so this version is never made champion on its own"
+            "interval does not exclude a loss (tag beats_baselines=false)"
         )

@@ -6,22 +6,20 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
    holdout (the latest block of ``as_of`` dates). :func:`~stagnation.training.plan_splits`
    fits the plan to the history: three-month blocks on a monthly grid, blocks of whole weeks on
    a weekly one, and as many folds as fit (at most three; ``n_splits`` asks for a number).
-2. Every split (each fold, then the holdout) runs the *same* recipe on its training rows (all rows
-   with ``as_of`` more than one horizon before the split's first validation date): the latest dates
-   (at least ``calibration_fraction`` of them, extended back until they hold
-   ``min_calibration_positives`` positives) form the **calibration slice**; the earlier rows, the
-   **fit slice**, train LightGBM and every baseline. LightGBM's **capacity** is chosen there too:
-   each of :data:`CAPACITIES` is fitted on the fit slice's earlier dates and measured (ROC AUC) on
-   its latest ones, and the best is refitted on the whole fit slice with early stopping on those
-   latest dates. Each model is then calibrated on the calibration slice, which comes after its
+2. **The model is chosen on the folds** (:mod:`._capacity`): each of its candidates (three LightGBM
+   capacities, each boosting from the target's logistic regression or not) is fitted with one bag on
+   every fold's training rows, and the best ROC AUC on the pooled fold validation rows wins; without
+   a usable fold (a short history) the shallow trees boosted from the logistic regression are taken.
+   The holdout takes no part in the choice. Then every split (each fold, then the holdout) runs the
+   *same* recipe on its training rows (all rows with ``as_of`` more than one horizon before the
+   split's first validation date): the latest dates (at least ``calibration_fraction`` of them,
+   extended back until they hold ``min_calibration_positives`` positives) form the **calibration
+   slice**; the earlier rows, the **fit slice**, train LightGBM (early stopping on its latest dates)
+   and every baseline; each is then calibrated on the calibration slice, which comes after its
    training data in time. The calibration slice directly follows the fit slice, without a gap. An
    early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is skipped (the
    history is too short yet) and listed in ``settings["skipped_folds"]``; the others keep their
    names (``fold_2``, ...). Training is refused when no fold, or the holdout, can be trained.
-   The customer model boosts from a logistic regression on recency, frequency and value (the
-   ``rfm_logistic`` baseline's recipe, LightGBMRisk's ``base``): its trees learn what the
-   regression misses, and it keeps the regression's extrapolation to recencies longer than any
-   in training (a cohort's customers age past the training range).
 3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC, precision and
    lift) are computed on each model's own uncalibrated score (calibration is meant to rescale, not
    reorder); probability metrics (Brier, log loss, ECE) on the calibrated probability. On simulated
@@ -32,13 +30,13 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
    (:func:`~stagnation.training.paired_differences`). ``beats_baselines`` is true only when the
    interval of the AUC difference against the best baseline lies above zero.
 5. **The model returned is refitted** on every snapshot (all their label windows close before the
-   cutoff), with the holdout model's capacity and number of trees, and calibrated with the map
-   (sigmoid or isotonic) fitted on the holdout model's out-of-time scores. The metrics reported are
-   those of the evaluated models (fitted before each split's gap); the refitted one has seen every
-   labelled date, the latest months included.
+   cutoff), with the chosen candidate and the holdout model's number of trees, and calibrated with
+   the map (sigmoid or isotonic) fitted on the holdout model's out-of-time scores. The metrics
+   reported are those of the evaluated models (fitted before each split's gap); the refitted one has
+   seen every labelled date, the latest months included.
 
 For customers, the value model (:class:`LightGBMValue`, ``log1p(value)`` of the positive rows
-of the holdout's training data; predictions are ``expm1``) gives the expected order value of a
+of every snapshot; predictions are ``expm1``) gives the expected order value of a
 customer that does reactivate.
 """
 
@@ -53,7 +51,8 @@ import pandas as pd
 
 from stagnation.crm import customer_state_truth, slide_truth
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
-from stagnation.training._baselines import RFM_FEATURES, baselines, classic_logistic
+from stagnation.training._baselines import baselines
+from stagnation.training._capacity import CAPACITIES, candidate_params, choose_candidate
 from stagnation.training._compare import paired_differences
 from stagnation.training._drift import reference_distribution
 from stagnation.training._estimators import (
@@ -82,14 +81,6 @@ RANKING_METRICS = ("roc_auc", "pr_auc", "precision_at_", "lift_at_", "n", "posit
 #: Maximum number of holdout rows whose contributions are computed.
 MAX_CONTRIBUTION_ROWS = 2000
 MODEL = "lightgbm"
-#: LightGBM capacities tried on every split's fit slice; the best out of time is kept. From
-#: shallow trees on large leaves without class weights (small, noisy real data: the effective
-#: sample is the entities, not their repeated snapshot rows) to the simulator-tuned default.
-CAPACITIES: dict[str, dict[str, Any]] = {
-    "shallow": {"num_leaves": 4, "min_child_samples": 200, "scale_pos_weight": None},
-    "medium": {"num_leaves": 8, "min_child_samples": 100, "scale_pos_weight": "sqrt"},
-    "default": {},
-}
 
 
 class TooFewPositives(ValueError):
@@ -137,7 +128,6 @@ def _fit_split(
     split: str,
     calibration_fraction: float,
     min_calibration_positives: int,
-    given: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Fit LightGBM and the baselines on the fit slice; calibrate them on the later slice.
 
@@ -160,10 +150,8 @@ def _fit_split(
             f"{cal_rows['as_of'].min():%Y-%m-%d}) has a single class; use a longer extract"
         )
     X_fit, X_cal = fit_rows[features], cal_rows[features]
-    capacity = _choose_capacity(fit_rows, features, params, given)
-    chosen = params | CAPACITIES[capacity] if capacity else params
     fitted: dict[str, Any] = {
-        MODEL: LightGBMRisk(**chosen).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
+        MODEL: LightGBMRisk(**params).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
     }
     for base_name, baseline in baselines(name).items():
         fitted[base_name] = baseline.fit(X_fit, y_fit)
@@ -179,41 +167,9 @@ def _fit_split(
             f"{cal_rows['as_of'].max():%Y-%m-%d}",
         ],
         "calibration_method": calibrated[MODEL].method,
-        "capacity": capacity or "given",
         "n_estimators": int(fitted[MODEL].n_estimators_),
     }
     return fitted, calibrated, facts
-
-
-def _choose_capacity(
-    part: pd.DataFrame, features: list[str], params: dict[str, Any], given: dict[str, Any]
-) -> str:
-    """Return the :data:`CAPACITIES` key whose single booster ranks the latest dates best.
-
-    Each capacity is fitted (one bag, early stopping on the same tail) on the earlier dates of
-    ``part`` and scored on its latest dates (the early-stopping share); ``""`` when the caller
-    fixed the capacity (``given``, the caller's hyperparameters, names one of its keys) or the
-    tail lacks a class.
-    """
-    fixed = {key for capacity in CAPACITIES.values() for key in capacity}
-    if fixed & set(given):
-        return ""
-    order = part["as_of"].to_numpy()
-    base = LightGBMRisk(**params)
-    tail = order >= np.quantile(order.astype("int64"), 1 - base.early_stopping_fraction).astype(
-        order.dtype
-    )
-    y = part["label"].to_numpy(dtype=int)
-    if len(np.unique(y[tail])) < 2 or len(np.unique(y[~tail])) < 2:
-        return ""
-    head_rows = part[~tail]
-    scores = {}
-    for key, capacity in CAPACITIES.items():
-        model = LightGBMRisk(**(params | capacity | {"n_bags": 1}))
-        model.fit(head_rows[features], y[~tail], sample_order=head_rows["as_of"])
-        raw = model.predict_proba(part.loc[tail, features])[:, 1]
-        scores[key] = classification_metrics(y[tail], raw)["roc_auc"]
-    return max(scores, key=lambda k: scores[k])
 
 
 def _score(fitted: Any, calibrated: Any, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -321,8 +277,14 @@ def train(
     windows = splitter.windows(frame)
     splits = [*splitter.split(frame), splitter.holdout_split(frame)]
     given = dict(params or {})
-    if name == "customer-recycling" and "base" not in given:
-        given["base"] = classic_logistic(RFM_FEATURES, [])  # boost from the RFM regression
+    fixed = {"base", *(key for c in CAPACITIES.values() for key in c)}
+    if fixed & set(given):
+        candidate, candidate_scores = "given", dict[str, float]()
+    else:
+        if progress is not None:
+            progress(f"{name}: choosing the capacity on the folds")
+        candidate, candidate_scores = choose_candidate(frame, splits[:-1], features, name, given)
+        given |= candidate_params(name, candidate)
     hyper = LightGBMRisk(**given).get_params(deep=False)
 
     rows: list[tuple[str, str, str, float]] = []
@@ -342,7 +304,6 @@ def train(
                 window.name,
                 calibration_fraction,
                 min_calibration_positives,
-                params or {},
             )
         except TooFewPositives as error:
             if window.name == "holdout" or (not split_facts and window is windows[-2]):
@@ -385,12 +346,15 @@ def train(
     refit = LightGBMRisk(**refit_params).fit(
         frame[features], frame["label"].to_numpy(dtype=int), sample_order=frame["as_of"]
     )
-    model = RecalibratedModel(
-        refit,
-        booster.decision_function(holdout[features]),
-        holdout["label"].to_numpy(dtype=int),
-        method=calibrated[MODEL].method,
-    )
+    # the calibration map: the holdout model's log-odds on the holdout; with a single class
+    # there, every split's out-of-time LightGBM scores (logits of their raw probabilities)
+    map_scores = booster.decision_function(holdout[features])
+    map_labels = holdout["label"].to_numpy(dtype=int)
+    if len(np.unique(map_labels)) < 2:
+        everything = pd.concat(pooled, ignore_index=True)
+        p = everything[MODEL].clip(1e-12, 1 - 1e-12).to_numpy(dtype=float)
+        map_scores, map_labels = np.log(p / (1 - p)), everything["label"].to_numpy(dtype=int)
+    model = RecalibratedModel(refit, map_scores, map_labels, method=calibrated[MODEL].method)
 
     value_model = None
     if name == "customer-recycling" and "value" in frame:
@@ -426,8 +390,8 @@ def train(
         "beats_baselines": verdict["beats_baselines"],
         "registered_model": (
             f"refit on all {len(frame):,} snapshots ({frame['as_of'].min():%Y-%m-%d} to "
-            f"{frame['as_of'].max():%Y-%m-%d}) with the holdout model's capacity "
-            f"({split_facts['holdout']['capacity']}) and {int(booster.n_estimators_)} trees, "
+            f"{frame['as_of'].max():%Y-%m-%d}) with the chosen capacity ({candidate}) and the "
+            f"holdout model's {int(booster.n_estimators_)} trees, "
             "calibrated with the holdout model's map"
         ),
         "calibration_fraction": calibration_fraction,
@@ -435,11 +399,9 @@ def train(
         "lightgbm_params": {
             k: (type(v).__name__ if k == "base" else v) for k, v in hyper.items() if v is not None
         },
-        "base_model": "logistic regression on recency, frequency and value (RFM), boosted from"
-        if hyper.get("base") is not None
-        else None,
         "n_estimators_fitted": int(booster.n_estimators_),
-        "capacity": split_facts["holdout"]["capacity"],
+        "capacity": candidate,
+        "capacity_fold_roc_auc": candidate_scores,
         "scale_pos_weight_fitted": float(booster.scale_pos_weight_),
         "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
         "training_seconds": round(time.perf_counter() - started, 2),
@@ -473,7 +435,10 @@ def _verdict(pooled: pd.DataFrame, models: list[str]) -> dict[str, Any]:
     diffs = paired_differences(
         y, {m: pooled[m].to_numpy() for m in models}, MODEL, groups=pooled["entity"].to_numpy()
     )
-    best = max(base, key=lambda m: pooled_auc[m])
+    # a baseline that cannot rank (one score for every row: its feature is missing, e.g. days
+    # since the last touch on an extract without activities) is no yardstick
+    ranking = [m for m in base if (pooled[m] != pooled[m].iloc[0]).any()] or base
+    best = max(ranking, key=lambda m: pooled_auc[m])
     # diffs hold baseline - lightgbm: turn them round to lightgbm - baseline
     against = {
         m: {k: {"estimate": -v.estimate, "low": -v.high, "high": -v.low} for k, v in d.items()}

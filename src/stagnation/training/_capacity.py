@@ -1,0 +1,105 @@
+"""Choose LightGBM's capacity, and whether it boosts from a logistic base, out of time.
+
+Small real extracts and large simulated ones want different models: on a real retail log the
+signal is mostly recency, frequency and value, and a flexible model on thousands of repeated
+snapshot rows of the same customers loses to a logistic regression; on the simulator, the
+trees find much more. So the choice is the temporal validation's, not a default's.
+
+:data:`CANDIDATES` crosses three capacities (shallow trees on large leaves without class
+weights, a middle ground, the simulator-tuned default) with boosting from the target's
+classic logistic regression or not (LightGBMRisk's ``base``: the trees learn what the
+regression misses, and the regression extrapolates where trees cannot, e.g. to recencies
+longer than any in training). Each candidate is fitted with one bag on the training rows of
+every rolling fold and scored on that fold's validation rows; the candidate with the best
+ROC AUC on the pooled fold rows wins. The holdout never takes part in the choice. Without a
+usable fold (a short history), the choice falls back to :data:`FALLBACK`: the conservative
+candidate that little data affords.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stagnation.training._baselines import (
+    CLASSIC_REP_LOG,
+    CLASSIC_REP_PLAIN,
+    RFM_FEATURES,
+    classic_logistic,
+)
+from stagnation.training._estimators import LightGBMRisk
+from stagnation.training._metrics import classification_metrics
+from stagnation.training._result import ModelName
+
+__all__ = ["CANDIDATES", "FALLBACK", "choose_candidate", "logistic_base"]
+
+#: LightGBM capacities tried.
+CAPACITIES: dict[str, dict[str, Any]] = {
+    "shallow": {"num_leaves": 4, "min_child_samples": 200, "scale_pos_weight": None},
+    "medium": {"num_leaves": 8, "min_child_samples": 100, "scale_pos_weight": "sqrt"},
+    "default": {},
+}
+#: Candidate names: a capacity, and ``+logistic`` when boosting from the logistic base.
+CANDIDATES = [f"{c}{b}" for b in ("", "+logistic") for c in CAPACITIES]
+#: The candidate used when no fold can judge.
+FALLBACK = "shallow+logistic"
+#: Fewest positives a fold's training rows need to take part in the choice.
+MIN_FOLD_POSITIVES = 10
+
+
+def logistic_base(name: ModelName) -> Any:
+    """Return the unfitted logistic regression a candidate boosts from, per target."""
+    if name == "customer-recycling":
+        return classic_logistic(RFM_FEATURES, [])
+    return classic_logistic(CLASSIC_REP_LOG, CLASSIC_REP_PLAIN)
+
+
+def candidate_params(name: ModelName, candidate: str) -> dict[str, Any]:
+    """Return the LightGBMRisk hyperparameters of a candidate."""
+    capacity, _, base = candidate.partition("+")
+    return CAPACITIES[capacity] | {"base": logistic_base(name) if base else None}
+
+
+def choose_candidate(
+    frame: pd.DataFrame,
+    folds: list[tuple[np.ndarray, np.ndarray]],
+    features: list[str],
+    name: ModelName,
+    params: dict[str, Any],
+) -> tuple[str, dict[str, float]]:
+    """Return the winning candidate and every candidate's pooled fold ROC AUC.
+
+    Parameters
+    ----------
+    frame
+        The snapshots (``as_of``, the features, ``label``), in time order.
+    folds
+        ``(train, validation)`` positional indices of each rolling fold (not the holdout).
+    features
+        The model's input columns.
+    name
+        The target (for the logistic base).
+    params
+        LightGBMRisk hyperparameters every candidate starts from.
+    """
+    y = frame["label"].to_numpy(dtype=int)
+    usable = [
+        (train, test)
+        for train, test in folds
+        if y[train].sum() >= MIN_FOLD_POSITIVES and len(np.unique(y[test])) == 2
+    ]
+    if not usable:
+        return FALLBACK, {}
+    labels = np.concatenate([y[test] for _, test in usable])
+    scores: dict[str, float] = {}
+    for candidate in CANDIDATES:
+        chosen = params | candidate_params(name, candidate) | {"n_bags": 1}
+        pooled = []
+        for train, test in usable:
+            part = frame.iloc[train]
+            model = LightGBMRisk(**chosen).fit(part[features], y[train], sample_order=part["as_of"])
+            pooled.append(model.decision_function(frame.iloc[test][features]))
+        scores[candidate] = classification_metrics(labels, np.concatenate(pooled))["roc_auc"]
+    return max(scores, key=lambda k: scores[k]), scores
