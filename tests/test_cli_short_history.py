@@ -8,13 +8,13 @@ before it are refused with the numbers.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tests.store import working_store
 from typer.testing import CliRunner
 
 from stagnation import cli
@@ -55,22 +55,10 @@ def _extract(folder: Path, days: int, n: int = 1500, seed: int = 0) -> Path:
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("short")
-    old_cwd, old_env = Path.cwd(), dict(os.environ)
-    os.chdir(folder)
-    os.environ.update(
-        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
-        MLFLOW_DISABLE_TELEMETRY="true",
-        MPLBACKEND="Agg",
-        GIT_PYTHON_REFRESH="quiet",
-    )
-    try:
+    with working_store(folder):
         _extract(folder / "nine", days=275)
         _extract(folder / "six", days=182)
         yield folder
-    finally:
-        os.chdir(old_cwd)
-        os.environ.clear()
-        os.environ.update(old_env)
 
 
 def _run(*args: str) -> tuple[int, str]:

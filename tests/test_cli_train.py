@@ -7,12 +7,12 @@ prints, and what it leaves in the registry.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from tests.store import working_store
 from typer.testing import CliRunner
 
 from stagnation import cli
@@ -26,23 +26,11 @@ pytestmark = pytest.mark.slow
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A registry in a tmp folder where both models were trained on the sample."""
     folder = tmp_path_factory.mktemp("registry")
-    old_cwd, old_env = Path.cwd(), dict(os.environ)
-    os.chdir(folder)
-    os.environ.update(
-        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
-        MLFLOW_DISABLE_TELEMETRY="true",
-        MPLBACKEND="Agg",
-        GIT_PYTHON_REFRESH="quiet",
-    )
-    try:
+    with working_store(folder):
         result = CliRunner().invoke(cli.app, ["train", SAMPLE])
         assert result.exit_code == 0, result.output
         (folder / "train.out").write_text(result.output, encoding="utf-8")
         yield folder
-    finally:
-        os.chdir(old_cwd)
-        os.environ.clear()
-        os.environ.update(old_env)
 
 
 def test_train_registers_both_models_with_aliases(store: Path) -> None:

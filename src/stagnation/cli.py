@@ -262,6 +262,7 @@ def train(
     from stagnation.tracking import git_commit, log_training, open_store
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # the summary below says what matters
+    from stagnation.importers import read_pool_rules
     from stagnation.workflow import MODEL_NAMES, read_truth, train_model
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
@@ -269,6 +270,14 @@ def train(
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
         crm = load_crm(data_dir)
         truth = read_truth(data_dir)
+        rules = read_pool_rules(data_dir)
+        pool_rules = rules.model_dump() if rules is not None else None
+        if rules is not None:
+            out.print(
+                f"pool rules from {data_dir / 'pool_rules.json'}: release after "
+                f"{rules.contact_expire_days} days without a follow-up, "
+                f"{rules.deal_expire_days} days without a deal (baseline pool_rule_company)"
+            )
         with err.status("opening the MLflow store"):
             tracking_uri = open_store()  # created/migrated now, one process at a time
     names = [n for n in MODEL_NAMES if model in (ModelChoice.all, n)]
@@ -291,6 +300,7 @@ def train(
                     progress=step,
                     n_splits=folds,
                     grid=grid.value,
+                    pool_rules=pool_rules,
                 )
             except ValueError as refusal:
                 if model != ModelChoice.all or name != "rep-passivity":

@@ -135,6 +135,7 @@ def train_model(
     progress: Callable[[str], None] | None = None,
     n_splits: int | None = None,
     grid: str = "auto",
+    pool_rules: dict[str, Any] | None = None,
 ) -> TrainingResult:
     """Build training snapshots from history before ``as_of`` and train model ``name``.
 
@@ -158,6 +159,10 @@ def train_model(
     grid
         ``auto`` (monthly ``as_of`` dates when they span a year or more, else weekly),
         ``weekly`` or ``monthly``.
+    pool_rules
+        The company's pool settings (``pool_rules.json`` of an imported extract:
+        ``contact_expire_days``, ``deal_expire_days``, ``enabled``): the customer model is then
+        also measured against the company's own release rule.
 
     Raises
     ------
@@ -195,6 +200,8 @@ def train_model(
         "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S}",
         "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
     }
+    if pool_rules and name == "customer-recycling":
+        run_settings["pool_rules"] = dict(pool_rules)
     say(f"training on {len(snapshots):,} snapshots")
     result = train(
         snapshots,

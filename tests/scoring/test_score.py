@@ -8,7 +8,6 @@ the registry. Every rough edge found while reading the list as a manager became 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.store import working_store
 from typer.testing import CliRunner
 
 from stagnation import cli
@@ -30,22 +30,10 @@ pytestmark = pytest.mark.slow
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A registry in a tmp folder where both models were trained on the whole sample."""
     folder = tmp_path_factory.mktemp("score-registry")
-    old_cwd, old_env = Path.cwd(), dict(os.environ)
-    os.chdir(folder)
-    os.environ.update(
-        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
-        MLFLOW_DISABLE_TELEMETRY="true",
-        MPLBACKEND="Agg",
-        GIT_PYTHON_REFRESH="quiet",
-    )
-    try:
+    with working_store(folder):
         result = CliRunner().invoke(cli.app, ["train", SAMPLE])
         assert result.exit_code == 0, result.output
         yield folder
-    finally:
-        os.chdir(old_cwd)
-        os.environ.clear()
-        os.environ.update(old_env)
 
 
 @pytest.fixture(scope="module")

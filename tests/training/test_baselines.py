@@ -78,3 +78,22 @@ def test_rfm_logistic_handles_missing_recency_and_ranks_recency() -> None:
     model = baselines("customer-recycling")["rfm_logistic"].fit(X, y)
     proba = model.predict_proba(X)[:, 1]
     assert proba[y].mean() > proba[~y].mean() + 0.2
+
+
+def test_the_company_pool_rule_joins_the_customer_baselines_when_the_extract_has_one() -> None:
+    from stagnation.training._baselines import baselines
+
+    assert "pool_rule_company" not in baselines("customer-recycling")
+    rules = {"enabled": True, "contact_expire_days": 30, "deal_expire_days": 90}
+    rule = baselines("customer-recycling", rules)["pool_rule_company"]
+    assert "pool_rule_company" not in baselines("customer-recycling", rules | {"enabled": False})
+    X = pd.DataFrame(
+        {
+            "days_since_last_touch": [10.0, 40.0, 200.0, np.nan],
+            "days_since_owner_change": [20.0, 20.0, 20.0, 400.0],
+            "customer_age_days": [500.0, 500.0, 500.0, 500.0],
+        }
+    )
+    y = np.array([0, 0, 1, 1])  # the longer overdue, the likelier here
+    score = rule.fit(X, y).predict_proba(X)[:, 1]
+    assert list(np.argsort(score)) == [0, 1, 2, 3]  # overdue 0.33, 1.33, 6.67, 16.7 (never touched)

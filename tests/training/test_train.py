@@ -125,3 +125,18 @@ def test_missing_features_are_refused() -> None:
     frame = pd.DataFrame({"rep_id": ["r1"], "as_of": [pd.Timestamp("2024-01-01")], "label": [1]})
     with pytest.raises(ValueError, match="lack the feature columns"):
         train(frame, "rep-passivity", settings={"horizon_days": 90})
+
+
+@pytest.mark.slow
+def test_the_company_pool_rule_is_measured_when_the_settings_carry_it(trained) -> None:  # type: ignore[no-untyped-def]
+    snapshots, _, _ = trained["customer-recycling"]
+    rules = {"enabled": True, "contact_expire_days": 90, "deal_expire_days": 270}
+    result = train(
+        snapshots,
+        "customer-recycling",
+        settings=snapshots.attrs["settings"] | {"pool_rules": rules},
+        n_splits=0,
+    )
+    assert "pool_rule_company" in set(result.metrics["model"])
+    assert "pool_rule_company" in result.settings["verdict"]["against"]
+    assert result.settings["pool_rules"] == rules

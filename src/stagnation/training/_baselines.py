@@ -169,7 +169,52 @@ CLASSIC_REP_PLAIN = [
 ]
 
 
-def baselines(name: ModelName) -> dict[str, BaseEstimator]:
+def company_pool_overdue(
+    X: pd.DataFrame, contact_expire_days: float | None, deal_expire_days: float | None
+) -> np.ndarray:
+    """Return how far past the company's own pool rules each customer is (1 = due today).
+
+    The rules of a CRM's 公海 pool (yudao's ``crm_customer_pool_config``): release an owned
+    customer after ``contact_expire_days`` without a follow-up record, or ``deal_expire_days``
+    after its owner received it without a deal. The ratio is the larger of days since the last
+    touch (since creation when never touched) over the first, and days since the owner change
+    over the second; a rule that is not set does not count.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"days_since_last_touch": [15.0, float("nan")],
+    ...                   "days_since_owner_change": [200.0, 10.0], "customer_age_days": [400, 60]})
+    >>> company_pool_overdue(X, 30, 100).ravel().tolist()
+    [2.0, 2.0]
+    """
+    parts = []
+    if contact_expire_days:
+        since = X["days_since_last_touch"].fillna(X["customer_age_days"])
+        parts.append(since.to_numpy(dtype=float) / float(contact_expire_days))
+    if deal_expire_days:
+        parts.append(X["days_since_owner_change"].to_numpy(dtype=float) / float(deal_expire_days))
+    if not parts:
+        return np.full((len(X), 1), np.nan)
+    return np.fmax.reduce(parts)[:, None] if len(parts) > 1 else parts[0][:, None]
+
+
+def company_pool_rule(
+    contact_expire_days: float | None, deal_expire_days: float | None
+) -> Pipeline:
+    """Return the company's own pool rule (:func:`company_pool_overdue`) as a classifier.
+
+    Its direction is learned on the training rows, as for the other pool rules.
+    """
+    overdue = FunctionTransformer(
+        company_pool_overdue,
+        kw_args={"contact_expire_days": contact_expire_days, "deal_expire_days": deal_expire_days},
+    )
+    return make_pipeline(overdue, RuleScore(0))
+
+
+def baselines(
+    name: ModelName, pool_rules: dict[str, Any] | None = None
+) -> dict[str, BaseEstimator]:
     """Return the unfitted baselines of a target, by name.
 
     ``customer-recycling``: ``pool_rule_days_since_followup`` (``days_since_last_touch``),
@@ -178,14 +223,21 @@ def baselines(name: ModelName) -> dict[str, BaseEstimator]:
     ``rfm_logistic`` (recency, frequency, monetary value). ``rep-passivity``:
     ``trailing_drift_rule`` (``hunting_share_vs_own_past``, recent share over the rep's own past:
     the lower, the riskier) and ``classic_logistic`` (hunting share, its drift, book revenue vs
-    peers, tenure, activity level).
+    peers, tenure, activity level). With ``pool_rules`` (an extract's ``pool_rules.json``, e.g.
+    from ``stagnation import sql --mapping yudao``), customers also get ``pool_rule_company``:
+    the company's own release rule (:func:`company_pool_rule`).
     """
     if name == "customer-recycling":
-        return {
+        out: dict[str, BaseEstimator] = {
             "pool_rule_days_since_followup": RuleScore("days_since_last_touch"),
             "pool_rule_days_since_order": RuleScore("days_since_last_order"),
             "rfm_logistic": classic_logistic(RFM_FEATURES, []),
         }
+        rules = pool_rules or {}
+        contact, deal = rules.get("contact_expire_days"), rules.get("deal_expire_days")
+        if rules.get("enabled", True) and (contact or deal):
+            out["pool_rule_company"] = company_pool_rule(contact, deal)
+        return out
     if name == "rep-passivity":
         return {
             "trailing_drift_rule": RuleScore("hunting_share_vs_own_past", higher_is_riskier=False),

@@ -35,10 +35,11 @@ from stagnation.training._result import ModelName
 
 __all__ = ["CANDIDATES", "FALLBACK", "choose_candidate", "logistic_base"]
 
-#: LightGBM capacities tried.
+#: LightGBM capacities tried. A leaf's minimum size is a share of the training rows (one in 500
+#: for shallow trees, one in 1,000 for the middle ground), at least LightGBM's default of 20.
 CAPACITIES: dict[str, dict[str, Any]] = {
-    "shallow": {"num_leaves": 4, "min_child_samples": 200, "scale_pos_weight": None},
-    "medium": {"num_leaves": 8, "min_child_samples": 100, "scale_pos_weight": "sqrt"},
+    "shallow": {"num_leaves": 4, "min_child_samples": 1 / 500, "scale_pos_weight": None},
+    "medium": {"num_leaves": 8, "min_child_samples": 1 / 1000, "scale_pos_weight": "sqrt"},
     "default": {},
 }
 #: Candidate names: a capacity, and ``+logistic`` when boosting from the logistic base.
@@ -56,10 +57,13 @@ def logistic_base(name: ModelName) -> Any:
     return classic_logistic(CLASSIC_REP_LOG, CLASSIC_REP_PLAIN)
 
 
-def candidate_params(name: ModelName, candidate: str) -> dict[str, Any]:
-    """Return the LightGBMRisk hyperparameters of a candidate."""
+def candidate_params(name: ModelName, candidate: str, n_rows: int) -> dict[str, Any]:
+    """Return the LightGBMRisk hyperparameters of a candidate for ``n_rows`` training rows."""
     capacity, _, base = candidate.partition("+")
-    return CAPACITIES[capacity] | {"base": logistic_base(name) if base else None}
+    params = dict(CAPACITIES[capacity])
+    if "min_child_samples" in params:
+        params["min_child_samples"] = max(20, round(params["min_child_samples"] * n_rows))
+    return params | {"base": logistic_base(name) if base else None}
 
 
 def choose_candidate(
@@ -95,7 +99,7 @@ def choose_candidate(
     labels = np.concatenate([y[test] for _, test in usable])
     scores: dict[str, float] = {}
     for candidate in CANDIDATES:
-        chosen = params | candidate_params(name, candidate) | {"n_bags": 1}
+        chosen = params | candidate_params(name, candidate, len(frame)) | {"n_bags": 1}
         pooled = []
         for train, test in usable:
             part = frame.iloc[train]

@@ -128,6 +128,7 @@ def _fit_split(
     split: str,
     calibration_fraction: float,
     min_calibration_positives: int,
+    pool_rules: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Fit LightGBM and the baselines on the fit slice; calibrate them on the later slice.
 
@@ -153,7 +154,7 @@ def _fit_split(
     fitted: dict[str, Any] = {
         MODEL: LightGBMRisk(**params).fit(X_fit, y_fit, sample_order=fit_rows["as_of"])
     }
-    for base_name, baseline in baselines(name).items():
+    for base_name, baseline in baselines(name, pool_rules).items():
         fitted[base_name] = baseline.fit(X_fit, y_fit)
     calibrated = {key: calibrate(model, X_cal, y_cal) for key, model in fitted.items()}
     facts = {
@@ -232,7 +233,9 @@ def train(
         Which model.
     settings
         The label settings (must hold ``horizon_days``; e.g. ``snapshots.attrs["settings"]``),
-        plus anything else to store with the model (e.g. ``cutoff``); returned enriched.
+        plus anything else to store with the model (e.g. ``cutoff``); returned enriched. A
+        ``pool_rules`` entry (``contact_expire_days``, ``deal_expire_days``) adds the company's
+        own pool rule to the customer baselines.
     truth
         The simulator's truth tables, for ``truth_roc_auc`` on the holdout.
     progress
@@ -284,7 +287,7 @@ def train(
         if progress is not None:
             progress(f"{name}: choosing the capacity on the folds")
         candidate, candidate_scores = choose_candidate(frame, splits[:-1], features, name, given)
-        given |= candidate_params(name, candidate)
+        given |= candidate_params(name, candidate, len(frame))
     hyper = LightGBMRisk(**given).get_params(deep=False)
 
     rows: list[tuple[str, str, str, float]] = []
@@ -304,6 +307,7 @@ def train(
                 window.name,
                 calibration_fraction,
                 min_calibration_positives,
+                settings.get("pool_rules"),
             )
         except TooFewPositives as error:
             if window.name == "holdout" or (not split_facts and window is windows[-2]):
