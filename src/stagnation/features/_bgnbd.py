@@ -16,7 +16,10 @@ the log-parameters with L-BFGS.
 Why not a library: pymc-marketing's ``BetaGeoModel`` (version 0.19, MAP fit) gives the same
 parameters on CDNOW but takes about 20 s per fit (graph compilation); a weekly training grid
 fits this model at every ``as_of`` (50 to 80 fits), and pymc would add a large compiled
-dependency to the package. This fit takes about 0.1 s for 20,000 customers.
+dependency to the package. This fit takes about 0.1 s for CDNOW's 23,570 customers
+(r 0.252, alpha 31.8 days, a 0.613, b 2.105 at 1998-01-01, where pymc-marketing's, counting
+distinct purchase days rather than orders, gives 0.264, 37.5, 0.594, 2.195), and at most
+:data:`MAX_FIT_CUSTOMERS` customers take part in a fit.
 
 Examples
 --------
@@ -42,6 +45,10 @@ from stagnation.features._windows import FeatureDef, days_between
 EXPECTED_ORDERS_DAYS = 90
 #: Fewest customers with a repeat order needed to fit the model at an ``as_of``.
 MIN_REPEAT_CUSTOMERS = 20
+#: The four parameters are fitted on at most this many customers (a fixed random sample beyond
+#: it), since the fit runs at every as_of: on 100,000 customers drawn from CDNOW's, the sample
+#: moves P(alive) by at most 0.004 and takes 0.4 s instead of 1.0-1.5 s.
+MAX_FIT_CUSTOMERS = 50_000
 
 BGNBD_FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(
@@ -83,6 +90,9 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> np.ndarray | N
     """
     if int((x > 0).sum()) < MIN_REPEAT_CUSTOMERS:
         return None
+    if len(x) > MAX_FIT_CUSTOMERS:  # the same sample for the same customers, every time
+        keep = np.sort(np.random.default_rng(0).choice(len(x), MAX_FIT_CUSTOMERS, replace=False))
+        x, t_x, age = x[keep], t_x[keep], age[keep]
     triples, n = np.unique(np.column_stack([x, t_x, age]), axis=0, return_counts=True)
     args = (triples[:, 0], triples[:, 1], triples[:, 2], n.astype(float))
     start = np.log([1.0, max(float(np.mean(age)), 1.0), 1.0, 1.0])
