@@ -105,3 +105,14 @@ def test_a_prediction_outside_the_data_is_refused(workdir: Path) -> None:
         assert code == 2, out
         assert "outside what this extract can score" in " ".join(out.split())
     assert not Path("late.csv").exists()
+
+
+def test_folds_without_enough_positives_leave_the_holdout_to_judge(workdir: Path) -> None:
+    # the README's worked example: a small young company whose early folds hold < 10 positives
+    args = ["--reps", "20", "--customers", "2000", "--months", "24", "--seed", "3"]
+    code, out = _run("sample", "acme", *args)
+    assert code == 0, out
+    code, out = _run("train", "acme", "--model", "customer-recycling", *SETTINGS)
+    assert code == 0, out
+    said = " ".join(out.split())
+    assert "skipped: too few" in said and "pooled out-of-time rows" in said

@@ -19,7 +19,7 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
    training data in time. The calibration slice directly follows the fit slice, without a gap. An
    early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is skipped (the
    history is too short yet) and listed in ``settings["skipped_folds"]``; the others keep their
-   names (``fold_2``, ...). Training is refused when no fold, or the holdout, can be trained.
+   names (``fold_2``, ...). Training is refused when the holdout cannot be trained.
 3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC, precision and
    lift) are computed on each model's own uncalibrated score (calibration is meant to rescale, not
    reorder); probability metrics (Brier, log loss, ECE) on the calibrated probability. On simulated
@@ -310,9 +310,9 @@ def train(
                 settings.get("pool_rules"),
             )
         except TooFewPositives as error:
-            if window.name == "holdout" or (not split_facts and window is windows[-2]):
+            if window.name == "holdout":
                 raise
-            skipped[window.name] = str(error)  # an early fold: too little history yet
+            skipped[window.name] = str(error)  # a fold with too little history: the holdout decides
             continue
         split_facts[window.name] = _window_facts(window, frame, train_idx, test_idx) | facts
         y = test["label"].to_numpy(dtype=int)
