@@ -7,7 +7,8 @@ trees find much more. So the choice is the temporal validation's, not a default'
 
 :data:`CANDIDATES` crosses three capacities (shallow trees on large leaves without class
 weights, a middle ground, the simulator-tuned default) with boosting from the target's
-classic logistic regression or not (LightGBMRisk's ``base``: the trees learn what the
+classic logistic regression or not, plus the regression alone (``none+logistic``: one stump
+with a vanishing step on top of it, for data where every tree overfits) (LightGBMRisk's ``base``: the trees learn what the
 regression misses, and the regression extrapolates where trees cannot, e.g. to recencies
 longer than any in training). Each candidate is fitted with one bag on the training rows of
 every rolling fold and scored on that fold's validation rows; the candidate with the best
@@ -38,12 +39,14 @@ __all__ = ["CANDIDATES", "FALLBACK", "choose_candidate", "logistic_base"]
 #: LightGBM capacities tried. A leaf's minimum size is a share of the training rows (one in 500
 #: for shallow trees, one in 1,000 for the middle ground), at least LightGBM's default of 20.
 CAPACITIES: dict[str, dict[str, Any]] = {
+    # one stump with a vanishing step: with the logistic base, the regression alone
+    "none": {"n_estimators": 1, "learning_rate": 1e-9, "num_leaves": 2, "scale_pos_weight": None},
     "shallow": {"num_leaves": 4, "min_child_samples": 1 / 500, "scale_pos_weight": None},
     "medium": {"num_leaves": 8, "min_child_samples": 1 / 1000, "scale_pos_weight": "sqrt"},
     "default": {},
 }
 #: Candidate names: a capacity, and ``+logistic`` when boosting from the logistic base.
-CANDIDATES = [f"{c}{b}" for b in ("", "+logistic") for c in CAPACITIES]
+CANDIDATES = [f"{c}{b}" for b in ("", "+logistic") for c in CAPACITIES if (c, b) != ("none", "")]
 #: The candidate used when no fold can judge.
 FALLBACK = "shallow+logistic"
 #: Fewest positives a fold's training rows need to take part in the choice.
