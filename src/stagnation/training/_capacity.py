@@ -6,15 +6,15 @@ snapshot rows of the same customers loses to a logistic regression; on the simul
 trees find much more. So the choice is the temporal validation's, not a default's.
 
 :data:`CANDIDATES` crosses three capacities (shallow trees on large leaves without class
-weights, a middle ground, the simulator-tuned default) with boosting from the target's
-classic logistic regression or not, plus the regression alone (``none+logistic``: one stump
-with a vanishing step on top of it, for data where every tree overfits) (LightGBMRisk's ``base``: the trees learn what the
-regression misses, and the regression extrapolates where trees cannot, e.g. to recencies
-longer than any in training). Each candidate is fitted with one bag on the training rows of
-every rolling fold and scored on that fold's validation rows; the candidate with the best
-ROC AUC on the pooled fold rows wins. The holdout never takes part in the choice. Without a
-usable fold (a short history), the choice falls back to :data:`FALLBACK`: the conservative
-candidate that little data affords.
+weights, a middle ground, the simulator-tuned default) with boosting from the target's classic
+logistic regression or not, plus the regression alone (``none+logistic``: one stump with a
+vanishing step on top of it, for data where every tree overfits). Boosting uses LightGBMRisk's
+``base``: the trees learn what the regression misses, and the regression extrapolates where
+trees cannot, e.g. to recencies longer than any in training. Each candidate is fitted with one
+bag on the training rows of every rolling fold and scored on that fold's validation rows; the
+candidate with the best ROC AUC on the pooled fold rows wins. The holdout never takes part in
+the choice. Without a usable fold (a short history), the choice falls back to :data:`FALLBACK`:
+the conservative candidate that little data affords.
 """
 
 from __future__ import annotations
