@@ -14,7 +14,7 @@ trees cannot, e.g. to recencies longer than any in training. Each candidate is f
 bag on the training rows of every rolling fold and scored on that fold's validation rows; the
 candidate with the best ROC AUC on the pooled fold rows wins. The holdout never takes part in
 the choice. Without a usable fold (a short history), the choice falls back to :data:`FALLBACK`:
-the conservative candidate that little data affords.
+the regression alone, since nothing shows that trees would help.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ CAPACITIES: dict[str, dict[str, Any]] = {
 }
 #: Candidate names: a capacity, and ``+logistic`` when boosting from the logistic base.
 CANDIDATES = [f"{c}{b}" for b in ("", "+logistic") for c in CAPACITIES if (c, b) != ("none", "")]
-#: The candidate used when no fold can judge.
-FALLBACK = "shallow+logistic"
+#: The candidate used when no fold can judge: without evidence that trees help, the regression.
+FALLBACK = "none+logistic"
 #: Fewest positives a fold's training rows need to take part in the choice.
 MIN_FOLD_POSITIVES = 10
 

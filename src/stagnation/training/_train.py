@@ -9,7 +9,7 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
 2. **The model is chosen on the folds** (:mod:`._capacity`): each of its candidates (three LightGBM
    capacities, each boosting from the target's logistic regression or not) is fitted with one bag on
    every fold's training rows, and the best ROC AUC on the pooled fold validation rows wins; without
-   a usable fold (a short history) the shallow trees boosted from the logistic regression are taken.
+   a usable fold (a short history) the logistic regression alone is taken.
    The holdout takes no part in the choice. Then every split (each fold, then the holdout) runs the
    *same* recipe on its training rows (all rows with ``as_of`` more than one horizon before the
    split's first validation date): the latest dates (at least ``calibration_fraction`` of them,
