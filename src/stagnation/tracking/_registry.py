@@ -243,7 +243,8 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
     newer = _newer_data(challenger, champion)
     if not unseen.any() and not force:
         message = (
-            f"{would or ''}not promoted: champion v{old} was trained on every holdout row of "
+            f"{'not promoted' if apply else 'would not promote'}: champion v{old} was trained on "
+            "every holdout row of "
             f"challenger v{new} (data to {seen_until:%Y-%m-%d}), so no fair comparison exists"
             + ("" if newer else "; the challenger saw no newer data either")
         )
