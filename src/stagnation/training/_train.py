@@ -9,7 +9,8 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
 2. **The model is chosen on the folds** (:mod:`._capacity`): each of its candidates (three LightGBM
    capacities, each boosting from the target's logistic regression or not) is fitted with one bag on
    every fold's training rows, and the best ROC AUC on the pooled fold validation rows wins; without
-   a usable fold (a short history) the logistic regression alone is taken.
+   a usable fold (a short history) the logistic regression alone is taken. The choice uses every
+   fold the history allows, also when ``n_splits`` asks the evaluation for fewer.
    The holdout takes no part in the choice. Then every split (each fold, then the holdout) runs the
    *same* recipe on its training rows (all rows with ``as_of`` more than one horizon before the
    split's first validation date): the latest dates (at least ``calibration_fraction`` of them,
@@ -286,7 +287,10 @@ def train(
     else:
         if progress is not None:
             progress(f"{name}: choosing the capacity on the folds")
-        candidate, candidate_scores = choose_candidate(frame, splits[:-1], features, name, given)
+        # the choice uses every fold the history allows, whatever n_splits the evaluation asks
+        auto = splitter if n_splits is None else plan_splits(dates, gap_days=horizon, grid=grid)
+        folds = list(auto.split(frame))
+        candidate, candidate_scores = choose_candidate(frame, folds, features, name, given)
         given |= candidate_params(name, candidate, len(frame))
     hyper = LightGBMRisk(**given).get_params(deep=False)
 
