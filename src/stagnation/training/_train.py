@@ -31,10 +31,11 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
    (:func:`~stagnation.training.paired_differences`). ``beats_baselines`` is true only when the
    interval of the AUC difference against the best baseline lies above zero.
 5. **The model returned is refitted** on every snapshot (all their label windows close before the
-   cutoff), with the chosen candidate and the holdout model's number of trees, and calibrated with
-   the map (sigmoid or isotonic) fitted on the holdout model's out-of-time scores. The metrics
-   reported are those of the evaluated models (fitted before each split's gap); the refitted one has
-   seen every labelled date, the latest months included.
+   cutoff), with the chosen candidate and the holdout model's number of trees, and calibrated with a
+   sigmoid map fitted on the holdout model's out-of-time scores (smooth, so it carries over to the
+   refitted model, and rank-preserving). The metrics reported are those of the evaluated models
+   (fitted before each split's gap); the refitted one has seen every labelled date, the latest
+   months included.
 
 For customers, the value model (:class:`LightGBMValue`, ``log1p(value)`` of the positive rows
 of every snapshot; predictions are ``expm1``) gives the expected order value of a
@@ -362,7 +363,9 @@ def train(
         everything = pd.concat(pooled, ignore_index=True)
         p = everything[MODEL].clip(1e-12, 1 - 1e-12).to_numpy(dtype=float)
         map_scores, map_labels = np.log(p / (1 - p)), everything["label"].to_numpy(dtype=int)
-    model = RecalibratedModel(refit, map_scores, map_labels, method=calibrated[MODEL].method)
+    # sigmoid: a smooth map carries over to the refitted model's scores, and it keeps their
+    # ranking (isotonic steps would tie customers the model tells apart)
+    model = RecalibratedModel(refit, map_scores, map_labels, method="sigmoid")
 
     value_model = None
     if name == "customer-recycling" and "value" in frame:
