@@ -558,6 +558,14 @@ class RecalibratedModel:
     >>> p = model.predict_proba(X[200:])[:, 1]
     >>> bool(abs(p.mean() - y[200:].mean()) < 0.02)
     True
+
+    Scores that rank the calibration rows the wrong way round never invert the model: the map
+    keeps the order and gives the base rate.
+
+    >>> flipped = RecalibratedModel(inner, -inner.decision_function(X[200:]), y[200:])
+    >>> q = flipped.predict_proba(X[200:])[:, 1]
+    >>> bool((np.argsort(q, kind="stable") == np.argsort(p, kind="stable")).all())
+    True
     """
 
     def __init__(
@@ -578,7 +586,13 @@ class RecalibratedModel:
             self.map_: Any = IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")
             self.map_.fit(raw, y_arr)
         else:
-            self.map_ = LogisticRegression(C=1e6).fit(raw[:, None], y_arr)
+            platt = LogisticRegression(C=1e6).fit(raw[:, None], y_arr)
+            self.slope_, self.intercept_ = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+            if self.slope_ <= 0:
+                # the scores did not separate those rows: a map must never turn the ranking
+                # round, so probabilities fall to the base rate and the order is kept
+                rate = float(np.clip(y_arr.mean(), 1e-6, 1 - 1e-6))
+                self.slope_, self.intercept_ = 1e-6, float(np.log(rate / (1 - rate)))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Return ``(n, 2)`` calibrated class probabilities."""
@@ -586,7 +600,7 @@ class RecalibratedModel:
         if self.method == "isotonic":
             p = np.asarray(self.map_.predict(raw), dtype=float)
         else:
-            p = self.map_.predict_proba(raw[:, None])[:, 1]
+            p = 1.0 / (1.0 + np.exp(-(self.slope_ * raw + self.intercept_)))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
