@@ -7,10 +7,20 @@ from types import ModuleType
 
 import pytest
 
-from stagnation.training import _drift, _metrics, _split
+from stagnation.training import (
+    _baselines,
+    _calibration,
+    _compare,
+    _drift,
+    _metrics,
+    _plan,
+    _split,
+)
+
+MODULES = [_baselines, _calibration, _compare, _drift, _metrics, _plan, _split]
 
 
-@pytest.mark.parametrize("module", [_drift, _metrics, _split], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -23,8 +23,8 @@ distinct purchase days rather than orders, gives 0.264, 37.5, 0.594, 2.195), and
 
 Examples
 --------
->>> x = np.array([0, 1, 4, 2, 0, 7]); t_x = np.array([0, 30, 200, 90, 0, 330])
->>> age = np.array([100, 120, 360, 300, 40, 365])
+>>> x = np.tile([0, 1, 4, 2, 0, 7], 5); t_x = np.tile([0, 30, 200, 90, 0, 330], 5)
+>>> age = np.tile([100, 120, 360, 300, 40, 365], 5)  # 30 customers, 20 of them repeat buyers
 >>> params = fit_bgnbd(x, t_x, age)
 >>> alive = p_alive(params, x, t_x, age)
 >>> bool(alive[0] == 1.0), bool(alive[3] < alive[2])

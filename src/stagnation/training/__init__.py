@@ -5,6 +5,7 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 """
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
+from stagnation.training._calibration import RecalibratedModel, calibrate
 from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import (
     GROWS_WITH_TIME,
@@ -14,12 +15,7 @@ from stagnation.training._drift import (
     reference_distribution,
     with_drift_reference,
 )
-from stagnation.training._estimators import (
-    LightGBMRisk,
-    LightGBMValue,
-    RecalibratedModel,
-    calibrate,
-)
+from stagnation.training._estimators import LightGBMRisk, LightGBMValue
 from stagnation.training._metrics import (
     classification_metrics,
     expected_calibration_error,

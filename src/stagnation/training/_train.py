@@ -54,15 +54,11 @@ import pandas as pd
 from stagnation.crm import customer_state_truth, slide_truth
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
 from stagnation.training._baselines import baselines
+from stagnation.training._calibration import RecalibratedModel, calibrate
 from stagnation.training._capacity import CAPACITIES, candidate_params, choose_candidate
 from stagnation.training._compare import paired_differences
 from stagnation.training._drift import reference_distribution
-from stagnation.training._estimators import (
-    LightGBMRisk,
-    LightGBMValue,
-    RecalibratedModel,
-    calibrate,
-)
+from stagnation.training._estimators import LightGBMRisk, LightGBMValue
 from stagnation.training._metrics import classification_metrics
 from stagnation.training._order import id_free_order
 from stagnation.training._plan import Grid, plan_splits
