@@ -230,7 +230,6 @@ def score_with_drift(
             reps["passivity_score"] = (
                 rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
             )
-        if len(rep_rows):
             say("matching coaches")
             line = rep_threshold(rep_model, keep)
             rep_rows = rep_rows.reset_index(drop=True)
