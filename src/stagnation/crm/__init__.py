@@ -4,7 +4,9 @@ The sample simulator that writes such extracts lives in :mod:`stagnation.simulat
 """
 
 from stagnation.crm._io import check_writable, load_crm, save_crm, write_table
+from stagnation.crm._read import extract_folder
 from stagnation.crm._tables import (
+    AWARE_PATTERN,
     CRM,
     EVENT_TABLES,
     REQUIRED_TABLES,
@@ -17,6 +19,7 @@ from stagnation.crm._tables import (
 from stagnation.crm._validate import CRMValidationError, Problem, ValidationReport, validate_extract
 
 __all__ = [
+    "AWARE_PATTERN",
     "CRM",
     "EVENT_TABLES",
     "REQUIRED_TABLES",
@@ -28,6 +31,7 @@ __all__ = [
     "ValidationReport",
     "check_writable",
     "conform",
+    "extract_folder",
     "load_crm",
     "save_crm",
     "to_naive_utc",

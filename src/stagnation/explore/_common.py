@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from stagnation.features import FeatureContext
-from stagnation.features._windows import EventIndex, to_ns
 from stagnation.simulator import truth_month
+from stagnation.timeline import EventIndex, to_ns
 
 #: Tenure bands (years, left-closed) of the hunting-share tables.
 TENURE_BANDS: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, np.inf)
