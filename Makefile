@@ -35,8 +35,8 @@ demo: $(STAMP)
 test: lint typecheck pytest notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks notebooks
-	$(BIN)/ruff format --check src tests benchmarks notebooks
+	$(BIN)/ruff check src tests benchmarks notebooks conftest.py
+	$(BIN)/ruff format --check src tests benchmarks notebooks conftest.py
 	$(BIN)/nbstripout --verify notebooks/*.ipynb
 
 typecheck: $(STAMP)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from stagnation.crm import SimConfig, simulate, write_sample
+from stagnation.simulator import SimConfig, simulate, write_sample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 HELD_OUT_SEED = 11  # never used to choose any setting

@@ -137,7 +137,7 @@ def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, obje
 
 def study(seeds: list[int], reps: int, customers: int, tmp: Path) -> None:
     """Simulate one company per seed, evaluate both models, print the summary."""
-    from stagnation.crm import SimConfig, simulate, write_sample
+    from stagnation.simulator import SimConfig, simulate, write_sample
     from stagnation.training._train import TooFewPositives
 
     rows: list[dict[str, object]] = []

@@ -77,7 +77,7 @@ def main() -> None:
         reps, customers = SIZES[size]
         folder = OUT / f"company-{size}"
         if not (folder / "truth" / "settings.json").exists():
-            from stagnation.crm import SimConfig, simulate, write_sample
+            from stagnation.simulator import SimConfig, simulate, write_sample
 
             write_sample(simulate(SimConfig(reps=reps, customers=customers)), folder)
         result = subprocess.run(

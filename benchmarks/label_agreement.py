@@ -12,17 +12,14 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from stagnation.crm import (
-    customer_state_truth,
-    load_crm,
-    slide_truth,
-)
+from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
 from stagnation.labels import (
     RepPassivitySettings,
     customer_reactivation_labels,
     rep_passivity_labels,
 )
+from stagnation.simulator import customer_state_truth, slide_truth
 from stagnation.snapshots import as_of_grid
 from stagnation.workflow import read_truth
 

@@ -72,7 +72,7 @@ def main() -> None:
         return
 
     if not (COMPANY / "truth" / "settings.json").exists():
-        from stagnation.crm import SimConfig, simulate, write_sample
+        from stagnation.simulator import SimConfig, simulate, write_sample
 
         print("simulating the large company once (about 40 s)")
         write_sample(simulate(SimConfig(reps=1_000, customers=100_000)), COMPANY)

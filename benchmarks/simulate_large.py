@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from stagnation.crm import SimConfig, load_crm, simulate, validate_extract, write_sample
+from stagnation.crm import load_crm, validate_extract
+from stagnation.simulator import SimConfig, simulate, write_sample
 
 
 def peak_rss_gb() -> float:

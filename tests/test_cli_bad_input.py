@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from stagnation import cli
-from stagnation.crm import SimConfig, simulate, write_sample
+from stagnation.simulator import SimConfig, simulate, write_sample
 
 PREVIOUS = b"rank,action\n1,previous run\n"
 

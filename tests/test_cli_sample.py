@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from stagnation import cli
-from stagnation.crm import TABLES, SimConfig, load_crm, simulate, validate_extract, write_sample
+from stagnation.crm import TABLES, load_crm, validate_extract
+from stagnation.simulator import SimConfig, simulate, write_sample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 SMALL = ["--reps", "6", "--customers", "300", "--months", "6"]

@@ -6,7 +6,6 @@ revival and dormancy counts are checked on tiny CRMs built inline, counted by ha
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
@@ -418,14 +417,3 @@ def test_activity_mix_adds_up(sample) -> None:
     assert mix["activities"].sum() == len(ctx.crm.activities)
     assert mix["share_pct"].sum() == pytest.approx(100)
     assert mix["share_of_outbound_pct"].iloc[:2].sum() == pytest.approx(100)
-
-
-def test_docstring_examples() -> None:
-    from stagnation.explore import _common, _customers, _figures, _reps
-
-    attempted = 0
-    for module in (_common, _customers, _figures, _reps):
-        result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-        assert result.failed == 0, module.__name__
-        attempted += result.attempted
-    assert attempted > 0

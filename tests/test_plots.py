@@ -76,13 +76,6 @@ def test_bad_inputs_are_refused(call, message: str) -> None:
         call()
 
 
-def test_docstring_examples() -> None:
-    import doctest
-
-    result = doctest.testmod(plots, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0
-
-
 def test_backtest_chart_sums_hits_over_dates_per_k_and_strategy() -> None:
     dates = [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
     rows = [

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from stagnation.crm import SimConfig, simulate, write_sample
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
+from stagnation.simulator import SimConfig, simulate, write_sample
 from stagnation.workflow import label_settings, read_truth
 
 

@@ -38,9 +38,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from stagnation.crm import CRM, customer_revivable_truth, customer_state_truth, slide_truth
+from stagnation.crm import CRM
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings
+from stagnation.simulator import customer_revivable_truth, customer_state_truth, slide_truth
 from stagnation.snapshots import data_end
 from stagnation.training import TrainingResult
 

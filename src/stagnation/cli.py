@@ -25,15 +25,13 @@ from rich.text import Text
 from stagnation.crm import (
     CRMValidationError,
     Problem,
-    SimConfig,
     ValidationReport,
     check_writable,
     load_crm,
-    simulate,
     validate_extract,
-    write_sample,
     write_table,
 )
+from stagnation.simulator import SimConfig, simulate, write_sample
 from stagnation.snapshots import features_at
 
 if TYPE_CHECKING:

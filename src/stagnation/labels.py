@@ -36,8 +36,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagnation.crm import CRM
-from stagnation.features._context import FeatureContext
-from stagnation.features._windows import to_ns
+from stagnation.features import FeatureContext
+from stagnation.timeline import to_ns
 
 __all__ = [
     "CustomerReactivationSettings",

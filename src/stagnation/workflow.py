@@ -25,6 +25,8 @@ from stagnation.snapshots import (
     rep_snapshots,
 )
 from stagnation.training import (
+    GRID_FREQUENCY,
+    Grid,
     ModelName,
     NotEnoughHistory,
     TrainingResult,
@@ -33,7 +35,6 @@ from stagnation.training import (
     train,
     with_drift_reference,
 )
-from stagnation.training._plan import GRID_FREQUENCY, Grid
 
 __all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model", "training_grid"]
 

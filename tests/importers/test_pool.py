@@ -27,16 +27,3 @@ def test_a_broken_pool_rules_file_names_the_setting(tmp_path, text, message) -> 
     (tmp_path / "pool_rules.json").write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=message):
         read_pool_rules(tmp_path)
-
-
-@pytest.mark.parametrize("name", ["_pool", "_salesforce_read", "__init__"])
-def test_the_docstring_examples_run(name) -> None:
-    import doctest
-    import importlib
-
-    module = importlib.import_module(
-        "stagnation.importers" + ("" if name == "__init__" else f".{name}")
-    )
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

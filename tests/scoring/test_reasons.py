@@ -228,12 +228,3 @@ def test_top_reasons_say_each_topic_once() -> None:
     ]
     assert reason_topic("hunting_share_ratio_30d_90d") == reason_topic("hunting_share_365d")
     assert reason_topic("days_since_last_order") == "days_since_last_order"
-
-
-def test_docstring_examples() -> None:
-    import doctest
-
-    from stagnation.scoring import _reasons
-
-    result = doctest.testmod(_reasons, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0

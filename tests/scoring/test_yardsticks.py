@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.scoring import _actions, _yardsticks, format_value, top_reasons, yardsticks
+from stagnation.scoring import format_value, top_reasons, yardsticks
 from stagnation.training import reference_distribution
 
 REPS = pd.DataFrame(
@@ -96,9 +94,3 @@ def test_values_are_rounded_as_the_phrases_round_them() -> None:
         "2.3 years",
         "1 day",
     ]
-
-
-@pytest.mark.parametrize("module", [_yardsticks, _actions], ids=lambda m: m.__name__)
-def test_docstring_examples(module) -> None:
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0 and result.attempted > 0

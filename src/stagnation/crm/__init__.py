@@ -1,8 +1,12 @@
-"""CRM extracts: the six contract tables, loading, saving, validation and the sample simulator."""
+"""CRM extracts: the six contract tables, loading, saving and validation.
+
+The sample simulator that writes such extracts lives in :mod:`stagnation.simulator`.
+"""
 
 from stagnation.crm._io import check_writable, load_crm, save_crm, write_table
-from stagnation.crm._simulate import SimConfig, Simulation, simulate, write_sample
+from stagnation.crm._read import extract_folder
 from stagnation.crm._tables import (
+    AWARE_PATTERN,
     CRM,
     EVENT_TABLES,
     REQUIRED_TABLES,
@@ -12,15 +16,10 @@ from stagnation.crm._tables import (
     conform,
     to_naive_utc,
 )
-from stagnation.crm._truth import (
-    customer_revivable_truth,
-    customer_state_truth,
-    slide_truth,
-    truth_month,
-)
 from stagnation.crm._validate import CRMValidationError, Problem, ValidationReport, validate_extract
 
 __all__ = [
+    "AWARE_PATTERN",
     "CRM",
     "EVENT_TABLES",
     "REQUIRED_TABLES",
@@ -28,21 +27,14 @@ __all__ = [
     "CRMValidationError",
     "Column",
     "Problem",
-    "SimConfig",
-    "Simulation",
     "Table",
     "ValidationReport",
     "check_writable",
     "conform",
-    "customer_revivable_truth",
-    "customer_state_truth",
+    "extract_folder",
     "load_crm",
     "save_crm",
-    "simulate",
-    "slide_truth",
     "to_naive_utc",
-    "truth_month",
     "validate_extract",
-    "write_sample",
     "write_table",
 ]

@@ -66,9 +66,19 @@ def load_crm(path: str | os.PathLike[str], *, validate: bool = True) -> CRM:
 
     Examples
     --------
-    >>> crm = load_crm("data/extract")  # doctest: +SKIP
-    >>> crm.customers.dtypes["customer_id"]  # doctest: +SKIP
-    <StringDtype(na_value=<NA>)>
+    >>> import tempfile
+    >>> extract = CRM.from_frames(
+    ...     customers=pd.DataFrame({"customer_id": [7], "created_at": ["2024-01-01"]}),
+    ...     orders=pd.DataFrame({"order_id": [1], "customer_id": [7],
+    ...                          "ordered_at": ["2024-03-05 10:30"], "amount": [120.0]}),
+    ... )
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = save_crm(extract, folder)
+    ...     crm = load_crm(folder)
+    >>> crm.customers["customer_id"].tolist(), crm.customers.dtypes["customer_id"]
+    (['7'], <StringDtype(na_value=<NA>)>)
+    >>> crm.orders["ordered_at"].iloc[0]
+    Timestamp('2024-03-05 10:30:00')
     """
     frames, problems = read_folder(path)
     if validate:

@@ -191,7 +191,7 @@ class CRM:
     dtypes of :data:`TABLES`: ``string`` ids, naive-UTC ``datetime64[ns]`` timestamps, categorical
     enums and ``float64`` amounts. Extra columns of the file are dropped.
 
-    Build one with :func:`stagnation.crm.load_crm`, :func:`stagnation.crm.simulate` or
+    Build one with :func:`stagnation.crm.load_crm`, :func:`stagnation.simulator.simulate` or
     :meth:`CRM.from_frames`.
     """
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from stagnation.crm import truth_month
 from stagnation.features import FeatureContext
-from stagnation.features._windows import EventIndex, to_ns
+from stagnation.simulator import truth_month
+from stagnation.timeline import EventIndex, to_ns
 
 #: Tenure bands (years, left-closed) of the hunting-share tables.
 TENURE_BANDS: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 5.0, np.inf)
@@ -155,7 +155,7 @@ def _per_period(
 
 
 def _month_before(as_of: pd.Series) -> np.ndarray:
-    """Return the truth month (:func:`stagnation.crm.truth_month`) of each ``as_of``, as ns."""
+    """Return the truth month (see :func:`~stagnation.simulator.truth_month`) per ``as_of``."""
     return to_ns(pd.DatetimeIndex(truth_month(as_of)))
 
 

@@ -16,10 +16,9 @@ from stagnation.explore._common import (
     _per_period,
     _with_level,
 )
-from stagnation.features import FeatureContext
-from stagnation.features._context import REASONS
-from stagnation.features._windows import to_ns
+from stagnation.features import OWNERSHIP_REASONS, FeatureContext
 from stagnation.snapshots import as_of_grid, data_end, features_at
+from stagnation.timeline import to_ns
 
 
 def revivals(ctx: FeatureContext) -> pd.DataFrame:
@@ -64,7 +63,7 @@ def revivals(ctx: FeatureContext) -> pd.DataFrame:
     if ctx.ownership_by_customer is not None:
         row = ctx.ownership_by_customer.last(customer, at)
         reason = ctx.ownership_by_customer.value_at("reason", row, fill=-1)
-        from_pool = (reason == REASONS.index("claimed")) & (owner >= 0)
+        from_pool = (reason == OWNERSHIP_REASONS.index("claimed")) & (owner >= 0)
     revived["from_pool"] = from_pool
     return revived
 

@@ -19,7 +19,7 @@ from stagnation.explore._common import (
     _band_labels,
 )
 from stagnation.explore._reps import hunting_share_by
-from stagnation.features._windows import to_ns
+from stagnation.timeline import to_ns
 
 
 def hunting_share_chart(

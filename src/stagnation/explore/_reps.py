@@ -18,10 +18,9 @@ from stagnation.explore._common import (
     _share,
     _with_rep_truth,
 )
-from stagnation.features import ACTIVITY_KINDS, FeatureContext, rep_features
-from stagnation.features._rep import T_MODEL_STAGES
-from stagnation.features._windows import WINDOWS, to_ns
+from stagnation.features import ACTIVITY_KINDS, T_MODEL_STAGES, FeatureContext, rep_features
 from stagnation.snapshots import as_of_grid
+from stagnation.timeline import WINDOWS, to_ns
 
 
 def extract_summary(report: ValidationReport) -> pd.DataFrame:

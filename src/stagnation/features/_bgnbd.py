@@ -39,7 +39,8 @@ from scipy.special import betaln, gammaln, hyp2f1
 
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer_queries import Queries
-from stagnation.features._windows import FeatureDef, days_between
+from stagnation.features._defs import FeatureDef
+from stagnation.timeline import days_between
 
 #: Days ahead of ``as_of`` over which the expected orders are counted.
 EXPECTED_ORDERS_DAYS = 90

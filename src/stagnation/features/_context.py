@@ -1,7 +1,7 @@
 """Everything the feature builders share, computed once per extract: entity codes and indexes.
 
 :class:`FeatureContext` indexes every event table of a CRM by entity and time (see
-:class:`~stagnation.features._windows.EventIndex`), with activities already classified as
+:class:`~stagnation.timeline.EventIndex`), with activities already classified as
 hunting, farming or inbound at their own moment. Building it is the only pass over the raw
 events; features at any number of ``as_of`` dates are queries against it.
 """
@@ -15,7 +15,7 @@ import pandas as pd
 
 from stagnation.crm import CRM
 from stagnation.features._status import classify_activities
-from stagnation.features._windows import EventIndex
+from stagnation.timeline import EventIndex
 
 #: Channel codes of activities (contract order), used as event values.
 CHANNELS = ("call", "visit", "message", "email", "meeting", "other")

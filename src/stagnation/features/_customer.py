@@ -46,7 +46,8 @@ from stagnation.features._customer_owner import (
     ownership_features,
 )
 from stagnation.features._customer_queries import Queries
-from stagnation.features._windows import FeatureDef, days_between, to_ns
+from stagnation.features._defs import FeatureDef
+from stagnation.timeline import days_between, to_ns
 
 #: The customer attributes returned as categoricals after the numeric features.
 FIRMOGRAPHICS = ("industry", "region", "size", "source")

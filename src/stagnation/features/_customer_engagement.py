@@ -23,7 +23,8 @@ from stagnation.features._customer_queries import (
     latest_flagged,
     ratio,
 )
-from stagnation.features._windows import WINDOWS, FeatureDef, to_ns
+from stagnation.features._defs import FeatureDef
+from stagnation.timeline import WINDOWS, to_ns
 
 #: Windows of the outbound / inbound / hunting touch counts.
 MIX_WINDOWS = (90, 365)

@@ -23,7 +23,8 @@ from stagnation.features._customer_queries import (
     previous_gap_days,
     ratio,
 )
-from stagnation.features._windows import EventIndex, FeatureDef
+from stagnation.features._defs import FeatureDef
+from stagnation.timeline import EventIndex
 
 #: Trailing windows, in days, of the order counts and values.
 ORDER_WINDOWS = (90, 180, 365)

@@ -23,7 +23,8 @@ from stagnation.features._customer_queries import (
     latest_flagged,
     ratio,
 )
-from stagnation.features._windows import EventIndex, FeatureDef, days_between, to_ns
+from stagnation.features._defs import FeatureDef
+from stagnation.timeline import EventIndex, days_between, to_ns
 
 OWNERSHIP_FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(

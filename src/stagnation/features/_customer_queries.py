@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stagnation.features._windows import EventIndex, days_between, window_start
+from stagnation.timeline import EventIndex, days_between, window_start
 
 #: The earliest representable moment: a window starting here covers an entity's whole history.
 BEGINNING = np.datetime64(np.iinfo(np.int64).min + 1, "ns")

@@ -2,7 +2,7 @@
 
 The family describes a rep at a moment ``T`` from events strictly before ``T`` (CONTRACT.md
 section 2), read only through the point-in-time queries of
-:class:`~stagnation.features._windows.EventIndex`:
+:class:`~stagnation.timeline.EventIndex`:
 
 * **activity** (trailing windows of 30/90/180/365 days, ``[T - w, T)``): volume in total and by
   kind (hunting, farming, inbound; outbound = hunting + farming), hunting and inbound shares,
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from stagnation.features._context import CHANNELS, FeatureContext
+from stagnation.features._defs import FeatureDef
 from stagnation.features._rep_book import (
     Features,
     book_features,
@@ -39,14 +40,7 @@ from stagnation.features._rep_book import (
     tenure_years,
     window_total,
 )
-from stagnation.features._windows import (
-    WINDOWS,
-    EventIndex,
-    FeatureDef,
-    days_between,
-    to_ns,
-    window_start,
-)
+from stagnation.timeline import WINDOWS, EventIndex, days_between, to_ns, window_start
 
 #: The T-model stages, in the order a rep grows through them.
 T_MODEL_STAGES = ("prospecting", "negotiating", "qualified", "maintaining", "deepening")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from stagnation.features._context import FeatureContext
-from stagnation.features._windows import WINDOWS, EventIndex, days_between, to_ns, window_start
+from stagnation.timeline import WINDOWS, EventIndex, days_between, to_ns, window_start
 
 #: Most (query, event) pairs expanded at once by the ragged window queries (bounds memory).
 MAX_EXPANDED_ROWS = 4_000_000

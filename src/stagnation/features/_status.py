@@ -56,7 +56,7 @@ def customer_status(crm: CRM, at: pd.Timestamp | str, *, dormant_days: int = 90)
     ...         {"customer_id": ["a", "b", "c"], "created_at": ["2024-01-01"] * 3}
     ...     ),
     ...     orders=pd.DataFrame({"order_id": [1, 2, 3], "customer_id": ["a", "b", "c"],
-    ...                          "ordered_at": ["2024-01-05", "2024-06-01", "2024-09-01"],
+    ...                          "ordered_at": ["2024-01-05", "2024-07-01", "2024-09-01"],
     ...                          "amount": [10.0, 10.0, 10.0]}),
     ... )
     >>> customer_status(crm, "2024-09-01").tolist()

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stagnation.crm import CRM, save_crm
-from stagnation.crm._read import extract_folder
+from stagnation.crm import CRM, extract_folder, save_crm
 from stagnation.importers._output import (
     ImportResult,
     SourceError,

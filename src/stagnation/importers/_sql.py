@@ -24,8 +24,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from stagnation.crm import TABLES, Table, conform
-from stagnation.crm._tables import AWARE_PATTERN, to_naive_utc
+from stagnation.crm import AWARE_PATTERN, TABLES, Table, conform, to_naive_utc
 from stagnation.importers._mapping import POOL_COLUMNS, MappingFile, TableMapping
 from stagnation.importers._output import (
     ImportResult,

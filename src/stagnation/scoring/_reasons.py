@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stagnation.features._windows import WINDOWS
+from stagnation.timeline import WINDOWS
 
 Row = Mapping[str, Any]
 Phrase = Callable[[Row], str]

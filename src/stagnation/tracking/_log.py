@@ -17,7 +17,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from stagnation import plots
-from stagnation.training._result import ENTITY_ID, TrainingResult
+from stagnation.training import ENTITY_ID, TrainingResult
 
 from . import _report
 from ._pyfunc import (

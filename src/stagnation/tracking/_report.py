@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from stagnation.training._result import (
+from stagnation.training import (
     ENTITY_ID,
     HEADLINE,
     MODEL,

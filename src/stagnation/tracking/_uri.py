@@ -17,7 +17,7 @@ from mlflow.tracking._model_registry import utils as _registry_utils
 from mlflow.tracking._tracking_service import utils as _tracking_utils
 from sqlalchemy.exc import SQLAlchemyError
 
-from stagnation.training._result import REGISTERED_NAMES
+from stagnation.training import REGISTERED_NAMES
 
 #: MLflow's own local default store (CONTRACT.md section 3), relative to the working folder.
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"

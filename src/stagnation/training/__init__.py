@@ -22,21 +22,36 @@ from stagnation.training._metrics import (
     precision_at,
 )
 from stagnation.training._plan import (
+    GRID_FREQUENCY,
+    Grid,
     NotEnoughHistory,
     choose_grid,
     minimum_history_days,
     plan_splits,
 )
-from stagnation.training._result import ENTITY_ID, REGISTERED_NAMES, ModelName, TrainingResult
+from stagnation.training._result import (
+    ENTITY_ID,
+    HEADLINE,
+    MODEL,
+    REGISTERED_NAMES,
+    ModelName,
+    TrainingResult,
+    fold_table,
+    holdout_table,
+)
 from stagnation.training._split import SplitWindow, TemporalSplit
 from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, train
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
+    "GRID_FREQUENCY",
     "GROWS_WITH_TIME",
+    "HEADLINE",
     "MAJOR_SHIFT",
+    "MODEL",
     "REGISTERED_NAMES",
+    "Grid",
     "Interval",
     "LightGBMRisk",
     "LightGBMValue",
@@ -55,6 +70,8 @@ __all__ = [
     "classification_metrics",
     "expected_calibration_error",
     "feature_columns",
+    "fold_table",
+    "holdout_table",
     "minimum_history_days",
     "paired_difference",
     "paired_differences",

@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stagnation.crm import customer_state_truth, slide_truth
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
+from stagnation.simulator import customer_state_truth, slide_truth
 from stagnation.training._baselines import baselines
 from stagnation.training._calibration import RecalibratedModel, calibrate
 from stagnation.training._capacity import CAPACITIES, candidate_params, choose_candidate

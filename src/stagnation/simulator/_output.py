@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from stagnation.crm._sim_config import (
+from stagnation.crm import CRM
+from stagnation.simulator._config import (
     CUSTOMER_STATES,
     INDUSTRIES,
     REGIONS,
@@ -24,11 +25,10 @@ from stagnation.crm._sim_config import (
     SOURCES,
     SimConfig,
 )
-from stagnation.crm._tables import CRM
 
 if TYPE_CHECKING:
-    from stagnation.crm._sim_market import Market
-    from stagnation.crm._sim_team import Team
+    from stagnation.simulator._market import Market
+    from stagnation.simulator._team import Team
 
 HOUR = 3600
 # channel mix per activity kind (hunting, farming, inbound), in the contract's channel order:

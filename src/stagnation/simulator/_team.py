@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stagnation.crm._sim_config import (
+from stagnation.simulator._config import (
     FOLLOWER,
     HUNTER,
     RECOVERING,

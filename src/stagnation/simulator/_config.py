@@ -31,7 +31,7 @@ class PoolRule(BaseModel):
 
 
 class SimConfig(BaseModel):
-    """Settings of one simulated company (see :func:`stagnation.crm.simulate`).
+    """Settings of one simulated company (see :func:`stagnation.simulator.simulate`).
 
     The defaults give the bundled sample: about 60 reps and 6,000 customers over 36 months.
     ``reps`` counts every rep who ever worked in the window (veterans employed at the start plus

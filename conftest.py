@@ -1,6 +1,7 @@
 """Session-wide test settings: no MLflow telemetry, a headless matplotlib, quiet git lookups.
 
-Set before any test module imports MLflow (its telemetry client starts at import).
+Set before any test module imports MLflow (its telemetry client starts at import). At the root so
+that they hold for the docstring examples under ``src/`` (``--doctest-modules``) as for ``tests/``.
 """
 
 from __future__ import annotations

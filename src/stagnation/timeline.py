@@ -17,10 +17,18 @@ runs per partition (for example per hash of ``customer_id``) under a distributed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+__all__ = [
+    "NAT",
+    "WINDOWS",
+    "EventIndex",
+    "days_between",
+    "to_ns",
+    "window_start",
+]
 
 #: Trailing windows, in days, of the windowed features.
 WINDOWS = (30, 90, 180, 365)
@@ -213,23 +221,3 @@ def days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
 def window_start(at: np.ndarray, days: int) -> np.ndarray:
     """Return ``at - days`` for an array of timestamps."""
     return to_ns(at) - np.timedelta64(days, "D")
-
-
-@dataclass(frozen=True)
-class FeatureDef:
-    """A feature's name and its one-line description in plain words.
-
-    ``description`` says what the value is (it is shown in docs and model cards); ``unit`` is one
-    of ``days``, ``count``, ``money``, ``share``, ``ratio``, ``flag``, ``years`` or ``category``.
-    """
-
-    name: str
-    description: str
-    unit: str
-
-
-def describe(defs: Iterable[FeatureDef]) -> pd.DataFrame:
-    """Return feature definitions as a table: name, description, unit."""
-    return pd.DataFrame(
-        [(d.name, d.description, d.unit) for d in defs], columns=["name", "description", "unit"]
-    )

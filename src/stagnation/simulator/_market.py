@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stagnation.crm._sim_config import (
+from stagnation.simulator._config import (
     ACTIVE,
     DORMANT,
     FARM,
@@ -28,8 +28,8 @@ from stagnation.crm._sim_config import (
     WORKDAY_FACTOR,
     SimConfig,
 )
-from stagnation.crm._sim_output import EventLog
-from stagnation.crm._sim_team import Team
+from stagnation.simulator._output import EventLog
+from stagnation.simulator._team import Team
 
 
 class Market:

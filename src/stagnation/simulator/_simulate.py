@@ -36,10 +36,11 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from stagnation.crm._sim_config import PoolRule, SimConfig
-from stagnation.crm._sim_market import Market
-from stagnation.crm._sim_output import EventLog, Simulation, build_tables
-from stagnation.crm._sim_team import Team
+from stagnation.crm import save_crm, write_table
+from stagnation.simulator._config import PoolRule, SimConfig
+from stagnation.simulator._market import Market
+from stagnation.simulator._output import EventLog, Simulation, build_tables
+from stagnation.simulator._team import Team
 
 __all__ = ["PoolRule", "SimConfig", "Simulation", "simulate", "write_sample"]
 
@@ -103,8 +104,6 @@ def write_sample(
 
     The truth tables are Parquet (or CSV), plus ``truth/settings.json`` with the config.
     """
-    from stagnation.crm._io import save_crm, write_table
-
     out = Path(out_dir)
     save_crm(sim.crm, out, format=format)
     truth_dir = out / "truth"

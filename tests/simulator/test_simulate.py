@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.crm import SimConfig, Simulation, simulate, truth_month, validate_extract
+from stagnation.crm import validate_extract
 from stagnation.features import classify_activities
+from stagnation.simulator import SimConfig, Simulation, simulate, truth_month
 
 
 @pytest.fixture(scope="module")
