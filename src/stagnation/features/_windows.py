@@ -17,7 +17,6 @@ runs per partition (for example per hash of ``customer_id``) under a distributed
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -213,23 +212,3 @@ def days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
 def window_start(at: np.ndarray, days: int) -> np.ndarray:
     """Return ``at - days`` for an array of timestamps."""
     return to_ns(at) - np.timedelta64(days, "D")
-
-
-@dataclass(frozen=True)
-class FeatureDef:
-    """A feature's name and its one-line description in plain words.
-
-    ``description`` says what the value is (it is shown in docs and model cards); ``unit`` is one
-    of ``days``, ``count``, ``money``, ``share``, ``ratio``, ``flag``, ``years`` or ``category``.
-    """
-
-    name: str
-    description: str
-    unit: str
-
-
-def describe(defs: Iterable[FeatureDef]) -> pd.DataFrame:
-    """Return feature definitions as a table: name, description, unit."""
-    return pd.DataFrame(
-        [(d.name, d.description, d.unit) for d in defs], columns=["name", "description", "unit"]
-    )
