@@ -113,6 +113,8 @@ UNIT_FORMAT: dict[str, Callable[[float], str]] = {
 
 
 def _is_missing(value: Any) -> bool:
+    if isinstance(value, str):
+        return False
     if value is None:
         return True
     try:

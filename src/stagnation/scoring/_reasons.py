@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -66,7 +68,7 @@ def _sources() -> tuple[tuple[FeatureDef, ...], ...]:
     )
 
 
-def _of_the_row_family(owners: list[tuple[tuple[str, ...], FeatureDef]]) -> Phrase:
+def _of_the_row_family(owners: list[tuple[frozenset[str], FeatureDef]]) -> Phrase:
     """Return the phrase of a name several families define, said as the row's family says it.
 
     The row's family is the first whose own features (the names no other family has) the row
@@ -75,7 +77,7 @@ def _of_the_row_family(owners: list[tuple[tuple[str, ...], FeatureDef]]) -> Phra
 
     def phrase(row: Row) -> str:
         for distinctive, definition in owners[:-1]:
-            if any(name in row for name in distinctive):
+            if not distinctive.isdisjoint(row):
                 return definition.phrase(row)
         return owners[-1][1].phrase(row)
 
@@ -85,23 +87,24 @@ def _of_the_row_family(owners: list[tuple[tuple[str, ...], FeatureDef]]) -> Phra
 def _phrase_book(families: tuple[tuple[FeatureDef, ...], ...]) -> dict[str, Phrase]:
     """Return one phrase per feature name of the families."""
     names = [{d.name for d in defs} for defs in families]
-    owners: dict[str, list[tuple[tuple[str, ...], FeatureDef]]] = {}
+    owners: dict[str, list[tuple[frozenset[str], FeatureDef]]] = {}
     for i, defs in enumerate(families):
         others = set().union(*(n for j, n in enumerate(names) if j != i))
-        distinctive = tuple(sorted(names[i] - others))
+        distinctive = frozenset(names[i] - others)
         for d in defs:
             owners.setdefault(d.name, []).append((distinctive, d))
-    return {
-        name: found[0][1].phrase if len(found) == 1 else _of_the_row_family(found)
-        for name, found in owners.items()
-    }
+    book: dict[str, Phrase] = {}
+    for name, found in owners.items():
+        only = found[0][1]
+        book[name] = partial(only.says, only) if len(found) == 1 else _of_the_row_family(found)
+    return book
 
 
 #: The last book built, with the definition tables it was built from.
-_built: list[tuple[tuple[tuple[FeatureDef, ...], ...], dict[str, Phrase]]] = []
+_built: list[tuple[tuple[tuple[FeatureDef, ...], ...], Mapping[str, Phrase]]] = []
 
 
-def phrases() -> dict[str, Phrase]:
+def phrases() -> Mapping[str, Phrase]:
     """Return one phrase builder per feature name, read from the feature definitions.
 
     The book is rebuilt whenever the definitions change (a feature added to a family shows in
@@ -116,7 +119,7 @@ def phrases() -> dict[str, Phrase]:
     if not _built or any(a is not b for a, b in zip(_built[0][0], sources, strict=True)):
         rep, rep_categoricals, customer, customer_categoricals = sources
         families = ((*rep, *rep_categoricals), (*customer, *customer_categoricals))
-        _built[:] = [(sources, _phrase_book(families))]
+        _built[:] = [(sources, MappingProxyType(_phrase_book(families)))]
     return _built[0][1]
 
 
