@@ -1,7 +1,11 @@
-"""Reasons in plain words: every feature has a phrase, and the top contributions are picked."""
+"""Reasons in plain words: every feature has a phrase, and the top contributions are picked.
+
+The phrases come from the feature definitions (``FeatureDef.says``); scoring keeps none.
+"""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -9,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
+import stagnation.features
+from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES, FeatureDef, Says
+from stagnation.scoring import _reasons
 from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
 
 CATEGORICALS = ("t_model_stage", "industry", "region", "size", "source")
@@ -228,3 +234,52 @@ def test_top_reasons_say_each_topic_once() -> None:
     ]
     assert reason_topic("hunting_share_ratio_30d_90d") == reason_topic("hunting_share_365d")
     assert reason_topic("days_since_last_order") == "days_since_last_order"
+
+
+def test_a_feature_defined_with_its_phrase_shows_in_the_reasons(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # adding a feature is one edit: its definition, with its phrase, in the features package
+    toy = FeatureDef(
+        "toy_calls_90d",
+        "calls to the toy in the last 90 days",
+        "count",
+        Says("{} toy calls in the last 90 days", "no toy records", none="no toy call"),
+    )
+    index = pd.Index(["c1", "c2"])
+    contributions = pd.DataFrame({"toy_calls_90d": [0.9, 0.2], "orders_365d": [0.1, 0.5]}, index)
+    features = pd.DataFrame({"toy_calls_90d": [7.0, 0.0], "orders_365d": [2.0, 1.0]}, index)
+    with pytest.raises(KeyError, match="toy_calls_90d"):
+        top_reasons(contributions, features)
+    monkeypatch.setattr(
+        stagnation.features, "CUSTOMER_FEATURES", (*stagnation.features.CUSTOMER_FEATURES, toy)
+    )
+    assert "toy_calls_90d" in PHRASES
+    assert top_reasons(contributions, features).tolist() == [
+        "7 toy calls in the last 90 days; ordered twice in the last 365 days",
+        "ordered once in the last 365 days; no toy call",
+    ]
+    monkeypatch.undo()
+    assert "toy_calls_90d" not in PHRASES
+
+
+def test_scoring_names_no_feature() -> None:
+    # the reasons machinery holds no second table: no feature name is a string in its code
+    # (docstrings aside, whose examples name features)
+    tree = ast.parse(Path(_reasons.__file__).read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    strings = {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    }
+    assert not strings & set(ALL_NAMES)
+    assert len(Path(_reasons.__file__).read_text(encoding="utf-8").splitlines()) < 500

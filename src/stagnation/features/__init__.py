@@ -2,8 +2,9 @@
 
 Every feature at ``as_of`` sees only events strictly before it. :class:`FeatureContext` indexes
 an extract once; :func:`rep_features` and :func:`customer_features` answer for any number of
-(entity, as_of) pairs. :data:`REP_FEATURES` and :data:`CUSTOMER_FEATURES` describe every column
-in plain words.
+(entity, as_of) pairs. :data:`REP_FEATURES` and :data:`CUSTOMER_FEATURES` (the numeric columns)
+and :data:`REP_CATEGORICALS` and :data:`CUSTOMER_CATEGORICALS` describe every column in plain
+words, each :class:`FeatureDef` with the phrase that says its value in the reasons.
 
 The point-in-time queries underneath (:class:`~stagnation.timeline.EventIndex`, the
 :data:`~stagnation.timeline.WINDOWS`) live in :mod:`stagnation.timeline`; ``EventIndex`` and
@@ -12,9 +13,14 @@ The point-in-time queries underneath (:class:`~stagnation.timeline.EventIndex`, 
 
 from stagnation.features._context import REASONS as OWNERSHIP_REASONS
 from stagnation.features._context import FeatureContext
-from stagnation.features._customer import CUSTOMER_FEATURES, customer_features
-from stagnation.features._defs import FeatureDef, describe
-from stagnation.features._rep import REP_FEATURES, T_MODEL_STAGES, rep_features
+from stagnation.features._customer import (
+    CUSTOMER_CATEGORICALS,
+    CUSTOMER_FEATURES,
+    customer_features,
+)
+from stagnation.features._definitions import Change, FeatureDef, Says, describe
+from stagnation.features._rep import T_MODEL_STAGES, rep_features
+from stagnation.features._rep_definitions import REP_CATEGORICALS, REP_FEATURES
 from stagnation.features._status import (
     ACTIVITY_KINDS,
     CUSTOMER_STATUSES,
@@ -25,15 +31,19 @@ from stagnation.timeline import WINDOWS, EventIndex
 
 __all__ = [
     "ACTIVITY_KINDS",
+    "CUSTOMER_CATEGORICALS",
     "CUSTOMER_FEATURES",
     "CUSTOMER_STATUSES",
     "OWNERSHIP_REASONS",
+    "REP_CATEGORICALS",
     "REP_FEATURES",
     "T_MODEL_STAGES",
     "WINDOWS",
+    "Change",
     "EventIndex",
     "FeatureContext",
     "FeatureDef",
+    "Says",
     "classify_activities",
     "customer_features",
     "customer_status",

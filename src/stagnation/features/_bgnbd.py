@@ -39,7 +39,7 @@ from scipy.special import betaln, gammaln, hyp2f1
 
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer_queries import Queries
-from stagnation.features._defs import FeatureDef
+from stagnation.features._definitions import FeatureDef, Says
 from stagnation.timeline import days_between
 
 #: Days ahead of ``as_of`` over which the expected orders are counted.
@@ -51,17 +51,21 @@ MIN_REPEAT_CUSTOMERS = 20
 #: moves P(alive) by at most 0.004 and takes 0.4 s instead of 1.0-1.5 s.
 MAX_FIT_CUSTOMERS = 50_000
 
+_RHYTHM = "too few repeat buyers to read a buying rhythm"
+
 BGNBD_FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(
         "p_alive",
         "chance, from the rhythm of its orders and the population's, that the customer still "
         "buys (BG/NBD)",
         "share",
+        Says("{} chance it still buys, judged from its order rhythm", _RHYTHM),
     ),
     FeatureDef(
         "expected_orders_90d",
         "orders the customer is expected to place in the next 90 days (BG/NBD)",
         "count",
+        Says("about {} orders expected in the next 90 days from its rhythm", _RHYTHM, digits=1),
     ),
 )
 

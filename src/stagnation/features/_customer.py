@@ -46,19 +46,48 @@ from stagnation.features._customer_owner import (
     ownership_features,
 )
 from stagnation.features._customer_queries import Queries
-from stagnation.features._defs import FeatureDef
+from stagnation.features._definitions import FeatureDef, Row, Says, days, number
 from stagnation.timeline import days_between, to_ns
 
-#: The customer attributes returned as categoricals after the numeric features.
-FIRMOGRAPHICS = ("industry", "region", "size", "source")
+
+def _customer_age(feature: FeatureDef, row: Row) -> str:
+    x = number(row.get(feature.name))
+    if x is None:
+        return "creation date unknown"
+    if x < 0:
+        return "not yet in the CRM at the scoring date"
+    return "added to the CRM within the last day" if round(x) < 1 else f"in the CRM for {days(x)}"
+
 
 AGE_FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(
         "customer_age_days",
         "days since the customer was created in the CRM (negative before it existed)",
         "days",
+        _customer_age,
     ),
 )
+
+#: The customer attributes returned as categoricals after the numeric features.
+CUSTOMER_CATEGORICALS: tuple[FeatureDef, ...] = (
+    FeatureDef(
+        "industry", "the customer's industry", "category", Says("industry: {}", "industry unknown")
+    ),
+    FeatureDef("region", "the customer's region", "category", Says("region: {}", "region unknown")),
+    FeatureDef(
+        "size",
+        "the customer's company size",
+        "category",
+        Says("company size: {}", "company size unknown"),
+    ),
+    FeatureDef(
+        "source",
+        "how the customer came in (lead source)",
+        "category",
+        Says("came in through {}", "lead source unknown"),
+    ),
+)
+FIRMOGRAPHICS = tuple(d.name for d in CUSTOMER_CATEGORICALS)
 
 #: Every numeric customer feature, in output order.
 CUSTOMER_FEATURES: tuple[FeatureDef, ...] = (

@@ -23,28 +23,72 @@ from stagnation.features._customer_queries import (
     latest_flagged,
     ratio,
 )
-from stagnation.features._defs import FeatureDef
+from stagnation.features._definitions import FeatureDef, Says, in_last
 from stagnation.timeline import WINDOWS, to_ns
 
 #: Windows of the outbound / inbound / hunting touch counts.
 MIX_WINDOWS = (90, 365)
+_NO_ACTIVITIES = "no activity records"
+_NO_OPPORTUNITIES = "no opportunity records"
 
 TOUCH_FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("days_since_last_touch", "days since any activity on the customer", "days"),
+    FeatureDef(
+        "days_since_last_touch",
+        "days since any activity on the customer",
+        "days",
+        Says("no contact for {}", "no contact", none="contacted within the last day"),
+    ),
     FeatureDef(
         "days_since_last_outbound_touch",
         "days since a rep last reached out to the customer",
         "days",
+        Says(
+            "no outbound touch for {}",
+            "never contacted by a rep",
+            none="outbound touch within the last day",
+        ),
     ),
-    FeatureDef("days_since_last_inbound_touch", "days since the customer last reached out", "days"),
-    *(
-        FeatureDef(f"touches_{w}d", f"activities on the customer in the last {w} days", "count")
-        for w in WINDOWS
+    FeatureDef(
+        "days_since_last_inbound_touch",
+        "days since the customer last reached out",
+        "days",
+        Says(
+            "customer last reached out {} ago",
+            "customer never reached out",
+            none="customer reached out within the last day",
+        ),
     ),
-    FeatureDef("touches_lifetime", "activities on the customer before as_of", "count"),
     *(
         FeatureDef(
-            f"outbound_touches_{w}d", f"activities where a rep reached out, last {w} days", "count"
+            f"touches_{w}d",
+            f"activities on the customer in the last {w} days",
+            "count",
+            Says(
+                f"{{}} contacts {in_last(w)}",
+                _NO_ACTIVITIES,
+                none=f"no contact {in_last(w)}",
+                one=f"1 contact {in_last(w)}",
+            ),
+        )
+        for w in WINDOWS
+    ),
+    FeatureDef(
+        "touches_lifetime",
+        "activities on the customer before as_of",
+        "count",
+        Says("{} contacts in all", "no contact", none="never contacted", one="1 contact in all"),
+    ),
+    *(
+        FeatureDef(
+            f"outbound_touches_{w}d",
+            f"activities where a rep reached out, last {w} days",
+            "count",
+            Says(
+                f"reps reached out {{}} {in_last(w)}",
+                _NO_ACTIVITIES,
+                none=f"no rep reached out {in_last(w)}",
+                times=True,
+            ),
         )
         for w in MIX_WINDOWS
     ),
@@ -53,6 +97,12 @@ TOUCH_FEATURES: tuple[FeatureDef, ...] = (
             f"inbound_touches_{w}d",
             f"activities where the customer reached out, last {w} days",
             "count",
+            Says(
+                f"customer reached out {{}} {in_last(w)}",
+                _NO_ACTIVITIES,
+                none=f"customer did not reach out {in_last(w)}",
+                times=True,
+            ),
         )
         for w in MIX_WINDOWS
     ),
@@ -61,6 +111,12 @@ TOUCH_FEATURES: tuple[FeatureDef, ...] = (
             f"hunting_touches_{w}d",
             f"outbound activities while the customer was a prospect or dormant, last {w} days",
             "count",
+            Says(
+                f"{{}} win-back attempts {in_last(w)}",
+                _NO_ACTIVITIES,
+                none=f"no win-back attempt {in_last(w)}",
+                one=f"1 win-back attempt {in_last(w)}",
+            ),
         )
         for w in MIX_WINDOWS
     ),
@@ -68,29 +124,112 @@ TOUCH_FEATURES: tuple[FeatureDef, ...] = (
         "inbound_touch_share_365d",
         "share of the last 365 days' activities that were inbound",
         "share",
+        Says(
+            f"{{}} of contacts {in_last(365)} came from the customer", f"no contact {in_last(365)}"
+        ),
     ),
     FeatureDef(
         "outbound_touches_since_last_order",
         "outbound activities since the last order (since the start, for customers who never "
         "ordered)",
         "count",
+        Says(
+            "reps reached out {} since the last order",
+            _NO_ACTIVITIES,
+            none="no outreach since the last order",
+            times=True,
+        ),
     ),
 )
 
+#: The phrase of the open opportunities (a customer's, or a rep's in the rep family).
+OPEN_OPPORTUNITIES = Says(
+    "{} open opportunities", _NO_OPPORTUNITIES, none="no open opportunity", one="1 open opportunity"
+)
+
 OPPORTUNITY_FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("opportunities_lifetime", "opportunities opened before as_of", "count"),
-    FeatureDef("opportunities_365d", "opportunities opened in the last 365 days", "count"),
-    FeatureDef("opportunities_won", "opportunities won before as_of", "count"),
-    FeatureDef("opportunities_lost", "opportunities lost before as_of", "count"),
+    FeatureDef(
+        "opportunities_lifetime",
+        "opportunities opened before as_of",
+        "count",
+        Says(
+            "{} opportunities in all",
+            _NO_OPPORTUNITIES,
+            none="never had an opportunity",
+            one="1 opportunity in all",
+        ),
+    ),
+    FeatureDef(
+        "opportunities_365d",
+        "opportunities opened in the last 365 days",
+        "count",
+        Says(
+            f"{{}} opportunities opened {in_last(365)}",
+            _NO_OPPORTUNITIES,
+            none=f"no opportunity opened {in_last(365)}",
+            one=f"1 opportunity opened {in_last(365)}",
+        ),
+    ),
+    FeatureDef(
+        "opportunities_won",
+        "opportunities won before as_of",
+        "count",
+        Says(
+            "{} opportunities won",
+            _NO_OPPORTUNITIES,
+            none="no opportunity won",
+            one="1 opportunity won",
+        ),
+    ),
+    FeatureDef(
+        "opportunities_lost",
+        "opportunities lost before as_of",
+        "count",
+        Says(
+            "{} opportunities lost",
+            _NO_OPPORTUNITIES,
+            none="no opportunity lost",
+            one="1 opportunity lost",
+        ),
+    ),
     FeatureDef(
         "opportunity_win_rate",
         "share of the opportunities closed before as_of that were won",
         "share",
+        Says("won {} of its closed opportunities", "no closed opportunity"),
     ),
-    FeatureDef("open_opportunities", "opportunities opened and not yet closed", "count"),
-    FeatureDef("open_opportunity_value", "amount of the opportunities still open", "money"),
-    FeatureDef("days_since_last_opportunity", "days since the last opportunity was opened", "days"),
-    FeatureDef("days_since_last_won_opportunity", "days since an opportunity was last won", "days"),
+    FeatureDef(
+        "open_opportunities",
+        "opportunities opened and not yet closed",
+        "count",
+        OPEN_OPPORTUNITIES,
+    ),
+    FeatureDef(
+        "open_opportunity_value",
+        "amount of the opportunities still open",
+        "money",
+        Says("open opportunities worth {}", _NO_OPPORTUNITIES, none="no open opportunity value"),
+    ),
+    FeatureDef(
+        "days_since_last_opportunity",
+        "days since the last opportunity was opened",
+        "days",
+        Says(
+            "last opportunity opened {} ago",
+            "never had an opportunity",
+            none="opportunity opened within the last day",
+        ),
+    ),
+    FeatureDef(
+        "days_since_last_won_opportunity",
+        "days since an opportunity was last won",
+        "days",
+        Says(
+            "last opportunity won {} ago",
+            "never won an opportunity",
+            none="opportunity won within the last day",
+        ),
+    ),
 )
 
 

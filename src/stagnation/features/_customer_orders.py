@@ -23,58 +23,145 @@ from stagnation.features._customer_queries import (
     previous_gap_days,
     ratio,
 )
-from stagnation.features._defs import FeatureDef
+from stagnation.features._definitions import FeatureDef, Says, in_last
 from stagnation.timeline import EventIndex
 
 #: Trailing windows, in days, of the order counts and values.
 ORDER_WINDOWS = (90, 180, 365)
+_FEW = "too few orders to see a rhythm"
+_NO_ORDERS = "no order records"
 
 ORDER_FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("days_since_last_order", "days since the customer's last order", "days"),
-    FeatureDef("days_since_first_order", "days since the customer's first order", "days"),
-    *(
-        FeatureDef(f"orders_{w}d", f"orders placed in the last {w} days", "count")
-        for w in ORDER_WINDOWS
+    FeatureDef(
+        "days_since_last_order",
+        "days since the customer's last order",
+        "days",
+        Says("no order for {}", "never ordered", none="ordered within the last day"),
     ),
-    FeatureDef("orders_lifetime", "orders placed before as_of", "count"),
+    FeatureDef(
+        "days_since_first_order",
+        "days since the customer's first order",
+        "days",
+        Says("first order {} ago", "never ordered", none="first order within the last day"),
+    ),
     *(
-        FeatureDef(f"order_value_{w}d", f"total order amount of the last {w} days", "money")
+        FeatureDef(
+            f"orders_{w}d",
+            f"orders placed in the last {w} days",
+            "count",
+            Says(
+                f"ordered {{}} {in_last(w)}", _NO_ORDERS, none=f"no order {in_last(w)}", times=True
+            ),
+        )
         for w in ORDER_WINDOWS
     ),
     FeatureDef(
-        "order_value_prior_365d", "total order amount from 730 to 365 days before as_of", "money"
+        "orders_lifetime",
+        "orders placed before as_of",
+        "count",
+        Says("ordered {} in all", _NO_ORDERS, none="never ordered", times=True),
     ),
-    FeatureDef("order_value_lifetime", "total order amount before as_of", "money"),
-    FeatureDef("average_order_value", "mean amount of the orders before as_of", "money"),
-    FeatureDef("order_gap_mean_days", "mean days between consecutive orders", "days"),
+    *(
+        FeatureDef(
+            f"order_value_{w}d",
+            f"total order amount of the last {w} days",
+            "money",
+            Says(f"bought {{}} {in_last(w)}", _NO_ORDERS, none=f"bought nothing {in_last(w)}"),
+        )
+        for w in ORDER_WINDOWS
+    ),
     FeatureDef(
-        "order_gap_std_days", "standard deviation of the days between consecutive orders", "days"
+        "order_value_prior_365d",
+        "total order amount from 730 to 365 days before as_of",
+        "money",
+        Says(
+            "bought {} in the year before the last 365 days",
+            _NO_ORDERS,
+            none="bought nothing in the year before the last 365 days",
+        ),
     ),
-    FeatureDef("order_gap_cv", "spread of the gaps between orders relative to their mean", "ratio"),
-    FeatureDef("last_order_gap_days", "days between the last two orders", "days"),
-    FeatureDef("longest_order_gap_days", "longest gap between two consecutive orders", "days"),
+    FeatureDef(
+        "order_value_lifetime",
+        "total order amount before as_of",
+        "money",
+        Says("bought {} in all", _NO_ORDERS, none="never bought anything"),
+    ),
+    FeatureDef(
+        "average_order_value",
+        "mean amount of the orders before as_of",
+        "money",
+        Says("average order {}", "no order yet"),
+    ),
+    FeatureDef(
+        "order_gap_mean_days",
+        "mean days between consecutive orders",
+        "days",
+        Says("used to order every {} on average", _FEW),
+    ),
+    FeatureDef(
+        "order_gap_std_days",
+        "standard deviation of the days between consecutive orders",
+        "days",
+        Says("gaps between orders vary by about {}", _FEW),
+    ),
+    FeatureDef(
+        "order_gap_cv",
+        "spread of the gaps between orders relative to their mean",
+        "ratio",
+        Says("order rhythm irregular: gaps spread {} their mean", _FEW),
+    ),
+    FeatureDef(
+        "last_order_gap_days",
+        "days between the last two orders",
+        "days",
+        Says("{} between the last two orders", "fewer than two orders"),
+    ),
+    FeatureDef(
+        "longest_order_gap_days",
+        "longest gap between two consecutive orders",
+        "days",
+        Says("longest pause between orders was {}", "fewer than two orders"),
+    ),
     FeatureDef(
         "overdue_ratio",
         "days since the last order divided by the customer's mean gap between orders",
         "ratio",
+        Says("silent for {} its usual gap between orders", _FEW),
     ),
     FeatureDef(
         "recency_vs_longest_gap",
         "days since the last order divided by the longest gap between orders so far",
         "ratio",
+        Says("silent for {} its longest past pause", _FEW),
     ),
     FeatureDef(
         "revived_dormant_spells",
         "past gaps between orders longer than the dormancy threshold (spells that ended in an "
         "order)",
         "count",
+        Says(
+            "came back from dormancy {} before",
+            _NO_ORDERS,
+            none="never came back from dormancy",
+            times=True,
+        ),
     ),
     FeatureDef(
         "days_since_last_revival",
         "days since the customer last ordered after a gap longer than the dormancy threshold",
         "days",
+        Says(
+            "last came back from dormancy {} ago",
+            "never came back from dormancy",
+            none="came back from dormancy within the last day",
+        ),
     ),
-    FeatureDef("online_order_share", "share of the orders placed online", "share"),
+    FeatureDef(
+        "online_order_share",
+        "share of the orders placed online",
+        "share",
+        Says("{} of orders placed online", "no online ordering on record"),
+    ),
 )
 
 

@@ -23,51 +23,184 @@ from stagnation.features._customer_queries import (
     latest_flagged,
     ratio,
 )
-from stagnation.features._defs import FeatureDef
+from stagnation.features._definitions import (
+    Change,
+    FeatureDef,
+    Row,
+    Says,
+    Wording,
+    days,
+    in_last,
+    number,
+)
 from stagnation.timeline import EventIndex, days_between, to_ns
+
+_NO_HISTORY = "no ownership history"
+
+
+def _owner_change(feature: FeatureDef, row: Row) -> str:
+    x = number(row.get(feature.name))
+    if x is None:
+        return _NO_HISTORY
+    where = "in the pool" if number(row.get("in_pool")) == 1.0 else "with the current owner"
+    return f"{where} since less than a day" if round(x) < 1 else f"{where} for {days(x)}"
+
+
+def _owned(says: Wording) -> Wording:
+    """Owner signals are NaN when nobody owns the customer: say so instead."""
+
+    def wording(feature: FeatureDef, row: Row) -> str:
+        if number(row.get("has_owner")) == 0.0:
+            return "no rep owns the customer"
+        return says(feature, row)
+
+    return wording
+
 
 OWNERSHIP_FEATURES: tuple[FeatureDef, ...] = (
     FeatureDef(
         "owner_changes_lifetime",
         "times the customer passed to another rep or to the pool before as_of",
         "count",
+        Says("changed hands {}", _NO_HISTORY, none="never changed hands", times=True),
     ),
     FeatureDef(
         "owner_changes_365d",
         "times the customer passed to another rep or to the pool in the last 365 days",
         "count",
+        Says(
+            f"changed hands {{}} {in_last(365)}",
+            _NO_HISTORY,
+            none=f"did not change hands {in_last(365)}",
+            times=True,
+        ),
     ),
-    FeatureDef("times_released", "times the customer was released to the pool", "count"),
-    FeatureDef("times_claimed", "times a rep claimed the customer from the pool", "count"),
-    FeatureDef("in_pool", "1 if the customer sits in the shared pool at as_of", "flag"),
+    FeatureDef(
+        "times_released",
+        "times the customer was released to the pool",
+        "count",
+        Says(
+            "released to the pool {} before",
+            _NO_HISTORY,
+            none="never released to the pool",
+            times=True,
+        ),
+    ),
+    FeatureDef(
+        "times_claimed",
+        "times a rep claimed the customer from the pool",
+        "count",
+        Says(
+            "claimed from the pool {} before",
+            _NO_HISTORY,
+            none="never claimed from the pool",
+            times=True,
+        ),
+    ),
+    FeatureDef(
+        "in_pool",
+        "1 if the customer sits in the shared pool at as_of",
+        "flag",
+        Says(
+            "sits in the shared pool", "pool status unknown", none="held by a rep, not in the pool"
+        ),
+    ),
     FeatureDef(
         "days_since_owner_change",
         "days since the customer passed to its current owner (or into the pool)",
         "days",
+        _owner_change,
     ),
 )
 
 OWNER_FEATURES: tuple[FeatureDef, ...] = (
-    FeatureDef("has_owner", "1 if a rep owns the customer at as_of", "flag"),
     FeatureDef(
-        "owner_hunting_share_90d",
-        "owner's hunting activities over all its activities, last 90 days",
-        "share",
+        "has_owner",
+        "1 if a rep owns the customer at as_of",
+        "flag",
+        Says("owned by a rep", "ownership unknown", none="no rep owns the customer"),
     ),
-    FeatureDef(
-        "owner_hunting_share_365d",
-        "owner's hunting activities over all its activities, last 365 days",
-        "share",
+    *(
+        FeatureDef(
+            f"owner_hunting_share_{w}d",
+            f"owner's hunting activities over all its activities, last {w} days",
+            "share",
+            _owned(
+                Says(
+                    f"owner's hunting share is {{}} over {w} days",
+                    f"owner logged no activity {in_last(w)}",
+                )
+            ),
+        )
+        for w in (90, 365)
     ),
     FeatureDef(
         "owner_hunting_share_ratio",
         "owner's 90-day hunting share divided by its 365-day hunting share",
         "ratio",
+        _owned(
+            Change(
+                "owner_hunting_share_365d",
+                "owner_hunting_share_90d",
+                "owner's hunting share",
+                "from the 365-day to the 90-day level",
+                otherwise=Says(
+                    "owner's recent hunting share at {} its yearly level",
+                    "owner has no hunting to compare with",
+                ),
+            )
+        ),
     ),
-    FeatureDef("owner_activities_90d", "activities the owner logged in the last 90 days", "count"),
-    FeatureDef("owner_employed", "1 if the owner has not left the company before as_of", "flag"),
-    FeatureDef("owner_tenure_days", "days since the owner was hired", "days"),
-    FeatureDef("owner_book_size", "customers the owner holds at as_of", "count"),
+    FeatureDef(
+        "owner_activities_90d",
+        "activities the owner logged in the last 90 days",
+        "count",
+        _owned(
+            Says(
+                f"owner logged {{}} activities {in_last(90)}",
+                "owner's activity unknown",
+                none=f"owner logged no activity {in_last(90)}",
+                one=f"owner logged 1 activity {in_last(90)}",
+            )
+        ),
+    ),
+    FeatureDef(
+        "owner_employed",
+        "1 if the owner has not left the company before as_of",
+        "flag",
+        _owned(
+            Says(
+                "owner still with the company",
+                "owner's employment unknown",
+                none="owner has left the company",
+            )
+        ),
+    ),
+    FeatureDef(
+        "owner_tenure_days",
+        "days since the owner was hired",
+        "days",
+        _owned(
+            Says(
+                "owner with the company for {}",
+                "owner's hiring date unknown",
+                none="owner hired within the last day",
+            )
+        ),
+    ),
+    FeatureDef(
+        "owner_book_size",
+        "customers the owner holds at as_of",
+        "count",
+        _owned(
+            Says(
+                "owner holds {} customers",
+                "owner's book unknown",
+                none="owner holds no customers",
+                one="owner holds 1 customer",
+            )
+        ),
+    ),
 )
 
 

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from stagnation.features._context import CHANNELS, FeatureContext
-from stagnation.features._defs import FeatureDef
 from stagnation.features._rep_book import (
     Features,
     book_features,
@@ -40,130 +39,12 @@ from stagnation.features._rep_book import (
     tenure_years,
     window_total,
 )
+from stagnation.features._rep_definitions import MIX_CHANNELS, REP_FEATURES
 from stagnation.timeline import WINDOWS, EventIndex, days_between, to_ns, window_start
 
 #: The T-model stages, in the order a rep grows through them.
 T_MODEL_STAGES = ("prospecting", "negotiating", "qualified", "maintaining", "deepening")
 T_MODEL_DTYPE = pd.CategoricalDtype(list(T_MODEL_STAGES))
-#: Channels whose 90-day share is a feature.
-MIX_CHANNELS = ("call", "visit", "message")
-
-
-def _windowed(prefix_: str, what: str, unit: str = "count") -> tuple[FeatureDef, ...]:
-    return tuple(
-        FeatureDef(f"{prefix_}_{w}d", f"{what} in the {w} days before as_of", unit) for w in WINDOWS
-    )
-
-
-REP_FEATURES: tuple[FeatureDef, ...] = (
-    *_windowed("activities", "activities (follow-up records) of the rep"),
-    *_windowed("hunting_activities", "outbound activities on prospects or dormant customers"),
-    *_windowed("farming_activities", "outbound activities on active (buying) customers"),
-    *_windowed("inbound_activities", "inbound activities (the customer reached out)"),
-    *_windowed("outbound_activities", "outbound activities (hunting plus farming)"),
-    *_windowed("hunting_share", "hunting activities / all activities", "share"),
-    FeatureDef("inbound_share_90d", "inbound activities / all activities, 90 days", "share"),
-    FeatureDef("inbound_share_365d", "inbound activities / all activities, 365 days", "share"),
-    FeatureDef(
-        "hunting_share_ratio_30d_90d", "hunting share 30 days / hunting share 90 days", "ratio"
-    ),
-    FeatureDef(
-        "hunting_share_ratio_90d_365d", "hunting share 90 days / hunting share 365 days", "ratio"
-    ),
-    FeatureDef(
-        "hunting_share_prev_90d",
-        "hunting share in the 90 days before the last 90 ([as_of-180d, as_of-90d))",
-        "share",
-    ),
-    FeatureDef(
-        "hunting_share_slope_90d",
-        "hunting share of the last 90 days minus that of the 90 days before",
-        "share",
-    ),
-    FeatureDef(
-        "hunting_share_own_past",
-        "hunting share in [as_of-365d, as_of-90d), the rep's own past",
-        "share",
-    ),
-    FeatureDef(
-        "hunting_share_vs_own_past", "hunting share 90 days / the rep's own past share", "ratio"
-    ),
-    FeatureDef(
-        "activity_rate_ratio_90d_365d",
-        "activities per day over 90 days / per day over 365 days",
-        "ratio",
-    ),
-    FeatureDef(
-        "hunting_rate_ratio_90d_365d",
-        "hunting activities per day over 90 days / per day over 365 days",
-        "ratio",
-    ),
-    *(
-        FeatureDef(f"{c}_share_90d", f"{c} activities / all activities, 90 days", "share")
-        for c in MIX_CHANNELS
-    ),
-    FeatureDef(
-        "customers_touched_90d",
-        "distinct customers with an activity of the rep in 90 days",
-        "count",
-    ),
-    FeatureDef("days_since_last_activity", "days from the rep's last activity to as_of", "days"),
-    FeatureDef(
-        "days_since_last_hunting", "days from the rep's last hunting activity to as_of", "days"
-    ),
-    FeatureDef("orders_90d", "orders credited to the rep in 90 days", "count"),
-    FeatureDef("book_revenue_90d", "revenue of orders credited to the rep in 90 days", "money"),
-    FeatureDef("book_revenue_365d", "revenue of orders credited to the rep in 365 days", "money"),
-    FeatureDef(
-        "book_revenue_vs_peers_365d",
-        "365-day credited revenue / the median over employed reps with revenue at the same as_of",
-        "ratio",
-    ),
-    *_windowed("new_customers_won", "customers whose first order ever was credited to the rep"),
-    FeatureDef(
-        "days_since_last_new_customer", "days from the rep's last new-customer win to as_of", "days"
-    ),
-    FeatureDef(
-        "top1_customer_revenue_share_365d",
-        "share of 365-day credited revenue from the rep's biggest customer",
-        "share",
-    ),
-    FeatureDef(
-        "top5_customer_revenue_share_365d",
-        "share of 365-day credited revenue from the rep's five biggest customers",
-        "share",
-    ),
-    FeatureDef(
-        "repeat_revenue_share_365d",
-        "share of 365-day credited revenue from orders of customers who had ordered before",
-        "share",
-    ),
-    FeatureDef(
-        "referral_revenue_share_365d",
-        "share of 365-day credited revenue from customers whose source is referral",
-        "share",
-    ),
-    FeatureDef("book_customers", "customers owned by the rep just before as_of", "count"),
-    FeatureDef(
-        "book_customers_vs_peers",
-        "customers owned / the median over employed reps with a book at the same as_of",
-        "ratio",
-    ),
-    FeatureDef("pool_claims_90d", "customers the rep claimed from the pool in 90 days", "count"),
-    FeatureDef("pool_claims_365d", "customers the rep claimed from the pool in 365 days", "count"),
-    FeatureDef(
-        "pool_releases_90d", "customers released from the rep to the pool in 90 days", "count"
-    ),
-    FeatureDef(
-        "pool_releases_365d", "customers released from the rep to the pool in 365 days", "count"
-    ),
-    FeatureDef(
-        "open_opportunities", "opportunities of the rep created and not yet closed", "count"
-    ),
-    FeatureDef("opportunities_created_90d", "opportunities the rep created in 90 days", "count"),
-    FeatureDef("opportunities_won_365d", "opportunities of the rep won in 365 days", "count"),
-    FeatureDef("tenure_years", "years from the rep's hiring to as_of", "years"),
-)
 
 
 def _ratio_of_shares(a: np.ndarray, b: np.ndarray) -> np.ndarray:
