@@ -1,14 +1,17 @@
 """The ``stagnation`` command line: thin typer commands that parse arguments and print results.
 
 Every command exits 0 on success and 2, with a readable message and no traceback, on bad input
-or bad arguments. The work itself lives in the package; nothing here computes anything.
+or bad arguments (a :class:`~stagnation.errors.StagnationError`). Anything else is a bug: exit 1
+with the traceback. The work itself lives in the package; nothing here computes anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -34,23 +37,19 @@ from stagnation.crm import (
     write_sample,
     write_table,
 )
+from stagnation.errors import BadOption, NotEnoughData, StagnationError
 from stagnation.snapshots import features_at
 
 if TYPE_CHECKING:
     from stagnation.importers import ImportResult
 
+#: Exit code for a bug: an exception the package did not expect, shown with its traceback.
+EXIT_BUG = 1
 #: Exit code for bad input or bad arguments (as click uses for usage errors).
 EXIT_BAD_INPUT = 2
-#: Exceptions that mean "the user's input is wrong", not "the program is broken".
-USER_ERRORS: tuple[type[Exception], ...] = (
-    CRMValidationError,
-    FileNotFoundError,
-    NotADirectoryError,
-    IsADirectoryError,
-    FileExistsError,
-    PermissionError,
-    ValueError,
-)
+#: Exceptions that mean "the user's input is wrong", not "the program is broken": the package's
+#: own hierarchy, and pydantic's refusal of the settings built from the options (``--months 0``).
+USER_ERRORS: tuple[type[Exception], ...] = (StagnationError, ValidationError)
 
 app = typer.Typer(
     name="stagnation",
@@ -302,7 +301,7 @@ def train(
                     grid=grid.value,
                     pool_rules=pool_rules,
                 )
-            except ValueError as refusal:
+            except NotEnoughData as refusal:  # too short, too few positives, no activities
                 if model != ModelChoice.all or name != "rep-passivity":
                     raise
                 err.print(Text(f"{name}: skipped: {refusal}", style="yellow"))
@@ -543,7 +542,7 @@ def parse_moment(text: str, option: str) -> pd.Timestamp:
     command must give the same result tomorrow.
     """
     if not _ISO_MOMENT.match(text.strip()):
-        raise ValueError(
+        raise BadOption(
             f"{option}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-01-01 or "
             "2026-01-01T09:00); moments relative to the clock such as 'now' are refused so "
             "that a run can be repeated"
@@ -551,9 +550,9 @@ def parse_moment(text: str, option: str) -> pd.Timestamp:
     try:
         moment = pd.Timestamp(text)
     except ValueError as err:
-        raise ValueError(f"{option}: {text!r} is not an ISO 8601 date or date-time") from err
+        raise BadOption(f"{option}: {text!r} is not an ISO 8601 date or date-time") from err
     if moment is pd.NaT:
-        raise ValueError(f"{option}: a moment is required")
+        raise BadOption(f"{option}: a moment is required")
     if moment.tzinfo is not None:
         moment = moment.tz_convert("UTC").tz_localize(None)
     return moment
@@ -562,12 +561,28 @@ def parse_moment(text: str, option: str) -> pd.Timestamp:
 # --- shared printing and error handling ------------------------------------------------------
 
 
+def is_user_error(err: BaseException) -> bool:
+    """Return whether ``err`` is the user's to fix (exit 2), not a bug (exit 1).
+
+    That is one of :data:`USER_ERRORS`, or an :class:`OSError` the operating system raised about
+    a path (its ``filename`` is set): a missing input, a read-only or full output folder.
+    """
+    return isinstance(err, USER_ERRORS) or (
+        isinstance(err, OSError) and getattr(err, "filename", None) is not None
+    )
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a user error raised inside the block into a readable message and exit code 2."""
+    """Turn a user error raised inside the block into a readable message and exit code 2.
+
+    Any other exception passes through: :func:`main` shows it as a bug, with its traceback.
+    """
     try:
         yield
-    except USER_ERRORS as err:
+    except Exception as err:
+        if not is_user_error(err):
+            raise
         print_error(err)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
@@ -631,12 +646,22 @@ def _day(value: pd.Timestamp | None) -> str:
 
 
 def main() -> None:
-    """Run the command line; a user error ends with a readable message and exit code 2."""
+    """Run the command line: a user error exits 2 with its message, a bug 1 with its traceback."""
     try:
         app()
-    except USER_ERRORS as err:
-        print_error(err)
-        raise SystemExit(EXIT_BAD_INPUT) from None
+    except Exception as err:
+        if is_user_error(err):
+            print_error(err)
+            raise SystemExit(EXIT_BAD_INPUT) from None
+        traceback.print_exc(file=sys.stderr)
+        Console(stderr=True, soft_wrap=True).print(
+            Text(
+                f"internal error ({type(err).__name__}): this is a bug in stagnation, not a "
+                "problem with the input; please report it with the traceback above",
+                style="bold red",
+            )
+        )
+        raise SystemExit(EXIT_BUG) from None
 
 
 # --- import: bring your CRM ------------------------------------------------------------------

@@ -11,6 +11,8 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from stagnation.errors import NotEnoughHistory
+
 #: Below this many positives in the calibration set, :func:`calibrate` picks ``sigmoid``.
 MIN_POSITIVES_ISOTONIC = 50
 
@@ -46,7 +48,7 @@ def calibrate(
     """
     y_arr = np.asarray(y_cal)
     if len(np.unique(y_arr)) < 2:
-        raise ValueError(
+        raise NotEnoughHistory(
             "the calibration set has a single class: calibration needs positives and negatives "
             "after the training data; use a longer extract or a larger calibration slice"
         )
