@@ -215,3 +215,19 @@ def test_the_console_script_maps_both_kinds(extract: Path, tmp_path: Path) -> No
     assert bug.returncode == 1, bug.stderr
     assert "Traceback (most recent call last)" in bug.stderr
     assert "KeyError: 'planted'" in bug.stderr
+
+
+@pytest.mark.parametrize(
+    ("err", "users"),
+    [
+        (PermissionError(13, "Permission denied", "/read-only/out.csv"), True),  # from the OS
+        (FileNotFoundError(2, "No such file or directory", "extract/orders.csv"), True),
+        (FileNotFoundError("a file the package itself expected"), False),  # no path named: a bug
+        (MissingTable("no activities"), True),
+        (ValueError("cannot happen"), False),
+        (KeyError("lightgbm"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, BaseException) else str(v),
+)
+def test_which_errors_are_the_users(err: BaseException, users: bool) -> None:
+    assert cli.is_user_error(err) is users
