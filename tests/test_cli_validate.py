@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stagnation import cli
+from stagnation.errors import BadOption
 
 CUSTOMERS = "customer_id,created_at\nc1,2024-01-01\nc2,2024-01-05\n"
 ORDERS = "order_id,customer_id,ordered_at,amount\no1,c1,2024-02-01,10\no2,c2,2024-03-15,5\n"
@@ -100,7 +101,7 @@ def test_main_catches_a_user_error_raised_outside_a_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def broken_app() -> None:
-        raise ValueError("--as-of must be a date, got 'tomorrow'")
+        raise BadOption("--as-of must be a date, got 'tomorrow'")
 
     monkeypatch.setattr(cli, "app", broken_app)
     with pytest.raises(SystemExit) as caught:

@@ -36,6 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagnation.crm import CRM
+from stagnation.errors import MissingTable
 from stagnation.features import FeatureContext
 from stagnation.timeline import to_ns
 
@@ -122,7 +123,7 @@ def rep_population(
     ctx = FeatureContext.of(source, dormant_days=s.dormant_days)
     acts = ctx.activities_by_rep
     if acts is None:
-        raise ValueError(
+        raise MissingTable(
             "the extract has no activities table: the rep-passivity model reads hunting and "
             "farming from activity records, so it cannot run on customers and orders alone"
         )

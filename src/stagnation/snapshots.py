@@ -14,6 +14,7 @@ from typing import Literal
 import pandas as pd
 
 from stagnation.crm import CRM
+from stagnation.errors import BadOption, NotEnoughData, NotEnoughHistory
 from stagnation.features import FeatureContext, customer_features, rep_features
 from stagnation.labels import (
     CustomerReactivationSettings,
@@ -48,7 +49,7 @@ def data_end(crm: CRM) -> pd.Timestamp:
         if (frame := crm[table]) is not None and len(frame)
     ]
     if not last:
-        raise ValueError("the extract has no events (orders, activities or opportunities)")
+        raise NotEnoughData("the extract has no events (orders, activities or opportunities)")
     return pd.Timestamp(max(last)).normalize() + pd.Timedelta(days=1)
 
 
@@ -91,7 +92,7 @@ def as_of_grid(
     last = end - pd.Timedelta(days=horizon_days)
     grid = pd.date_range(first, last, freq=freq)
     if len(grid) == 0:
-        raise ValueError(
+        raise NotEnoughHistory(
             f"no as_of date fits between {first:%Y-%m-%d} (data start + {warmup_days} days) and "
             f"{last:%Y-%m-%d} (cutoff {end:%Y-%m-%d} - horizon {horizon_days} days): the "
             "extract is too short for this horizon"
@@ -113,7 +114,7 @@ def _training_grid(
     grid = pd.DatetimeIndex(list(as_of)).as_unit("ns")
     late = grid[grid + pd.Timedelta(days=horizon_days) > end]
     if len(late):
-        raise ValueError(
+        raise BadOption(
             f"as_of {late[0]:%Y-%m-%d}: its label window ends after the cutoff {end:%Y-%m-%d}"
         )
     return grid
@@ -188,4 +189,4 @@ def features_at(
         ctx = FeatureContext.of(source, dormant_days=dormant_days)
         population = customer_population(ctx, at, settings)
         return customer_features(ctx, population[["customer_id", "as_of"]])
-    raise ValueError(f"entity must be 'rep' or 'customer', not {entity!r}")
+    raise BadOption(f"entity must be 'rep' or 'customer', not {entity!r}")

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from stagnation.crm import CRM
+from stagnation.errors import BadOption, MissingTable, NotEnoughHistory
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 from stagnation.snapshots import (
@@ -28,7 +29,6 @@ from stagnation.training import (
     GRID_FREQUENCY,
     Grid,
     ModelName,
-    NotEnoughHistory,
     TrainingResult,
     choose_grid,
     minimum_history_days,
@@ -57,7 +57,7 @@ def label_settings(
         return RepPassivitySettings(**given)
     if name == "customer-recycling":
         return CustomerReactivationSettings(**given)
-    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    raise BadOption(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
 
 
 def read_truth(data_dir: str | Path) -> dict[str, pd.DataFrame] | None:
@@ -181,7 +181,7 @@ def train_model(
     say(f"building {name} snapshots on {len(dates)} {chosen} dates up to {cutoff:%Y-%m-%d}")
     if isinstance(settings, RepPassivitySettings):
         if ctx.activities_by_rep is None:
-            raise ValueError(
+            raise MissingTable(
                 "the rep-passivity model needs the activities table (hunting and farming are read "
                 "from activity records); this extract has only "
                 + ", ".join(name for name, _ in ctx.crm.tables())

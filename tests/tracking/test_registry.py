@@ -9,6 +9,7 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
+from stagnation.errors import PathTaken
 from stagnation.tracking import export, load_model, promote, to_model_input
 from stagnation.training._result import TrainingResult
 
@@ -108,7 +109,7 @@ def test_export_replaces_a_previous_export_but_nothing_else(
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "notes.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="not a previous model export"):
+    with pytest.raises(PathTaken, match="not a previous model export"):
         export(NAME, out=precious)
     assert (precious / "notes.txt").read_text() == "keep me"
     with pytest.raises(ValueError, match="no version aliased 'staging'"):

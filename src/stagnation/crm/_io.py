@@ -24,6 +24,7 @@ from stagnation.crm._read import FORMATS, read_folder
 from stagnation.crm._report import CRMValidationError, ValidationReport
 from stagnation.crm._tables import CRM, TABLES, conform
 from stagnation.crm._validate import check_frames
+from stagnation.errors import BadOption, IsAFolder, NotWritable
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def save_crm(
         The folder written.
     """
     if format not in FORMATS:
-        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+        raise BadOption(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     targets = {folder / f"{name}.{format}": conform(name, frame) for name, frame in crm.tables()}
@@ -145,7 +146,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     file = Path(path)
     format = file.suffix.removeprefix(".")
     if format not in _WRITERS:
-        raise ValueError(f"cannot write {file.name}: the name must end in .parquet or .csv")
+        raise BadOption(f"cannot write {file.name}: the name must end in .parquet or .csv")
     file.parent.mkdir(parents=True, exist_ok=True)
     with _staged([file]) as (temp,):
         _WRITERS[format](frame, temp)
@@ -166,15 +167,15 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     """
     file = Path(path)
     if file.is_dir():
-        raise IsADirectoryError(f"cannot write {file}: it is a folder; name a file")
+        raise IsAFolder(f"cannot write {file}: it is a folder; name a file")
     if file.suffix.removeprefix(".") not in _WRITERS:
-        raise ValueError(f"cannot write {file}: the name must end in .parquet or .csv")
+        raise BadOption(f"cannot write {file}: the name must end in .parquet or .csv")
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise PermissionError(
+        raise NotWritable(
             f"cannot write {file}: its folder {file.parent} does not accept new files "
             f"({reason}); choose another --out or fix the folder's permissions"
         ) from None

@@ -18,13 +18,14 @@ import pyarrow.parquet as pq
 
 from stagnation.crm._report import Problem
 from stagnation.crm._tables import TABLES
+from stagnation.errors import BadExtract, NoSuchPath, NotAFolder
 
 FORMATS = ("parquet", "csv")
 #: Separators other than a comma that spreadsheet exports use (Excel in many locales: ``;``).
 OTHER_SEPARATORS = (";", "\t", "|")
 
 
-class SeparatorError(ValueError):
+class SeparatorError(BadExtract):
     """A CSV file whose header is one column holding another separator (``;``, tab, ``|``)."""
 
     def __init__(self, file: Path, separator: str) -> None:
@@ -40,9 +41,9 @@ def extract_folder(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` as a folder, raising a readable error when it is missing or a file."""
     folder = Path(path)
     if not folder.exists():
-        raise FileNotFoundError(f"no such folder: {folder}")
+        raise NoSuchPath(f"no such folder: {folder}")
     if not folder.is_dir():
-        raise NotADirectoryError(f"not a folder: {folder} (an extract is a folder of tables)")
+        raise NotAFolder(f"not a folder: {folder} (an extract is a folder of tables)")
     return folder
 
 
@@ -137,7 +138,7 @@ def _csv_header(file: Path) -> list[str]:
     with file.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), None)
     if header is None:
-        raise ValueError("the file is empty (no header row)")
+        raise BadExtract("the file is empty (no header row)")
     if len(header) == 1:
         for separator in OTHER_SEPARATORS:
             if separator in header[0]:

@@ -9,6 +9,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import BadExtract
+
 Severity = Literal["error", "warning"]
 
 #: How many example ids (and example values) a problem carries.
@@ -125,7 +127,7 @@ class ValidationReport:
         return self.format()
 
 
-class CRMValidationError(ValueError):
+class CRMValidationError(BadExtract):
     """Raised when a CRM extract breaks the data contract; ``.report`` holds every problem."""
 
     def __init__(self, report: ValidationReport) -> None:

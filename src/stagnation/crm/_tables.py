@@ -12,6 +12,8 @@ from typing import Any, Final, Literal
 
 import pandas as pd
 
+from stagnation.errors import BadExtract
+
 ColumnKind = Literal["id", "timestamp", "amount", "enum", "text"]
 
 #: dtype of every id column (customer_id, rep_id, ...): nullable pandas strings.
@@ -229,7 +231,7 @@ class CRM:
             )
         typed = {name: conform(name, frame) for name, frame in frames.items() if frame is not None}
         if "customers" not in typed:
-            raise ValueError("a CRM needs a 'customers' table")
+            raise BadExtract("a CRM needs a 'customers' table")
         return cls(**typed)
 
 
@@ -244,13 +246,13 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     for col in spec.columns:
         if col.name not in frame.columns:
             if col.required:
-                raise ValueError(f"{table}.{col.name}: required column is missing")
+                raise BadExtract(f"{table}.{col.name}: required column is missing")
             out[col.name] = pd.Series(index=frame.index, dtype=col.dtype)  # all missing
             continue
         try:
             out[col.name] = _to_dtype(frame[col.name], col)
         except (ValueError, TypeError) as err:
-            raise ValueError(f"{table}.{col.name}: cannot read as {col.kind}: {err}") from err
+            raise BadExtract(f"{table}.{col.name}: cannot read as {col.kind}: {err}") from err
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
@@ -274,7 +276,7 @@ def _to_dtype(values: pd.Series, col: Column) -> pd.Series:
         )
         unknown = sorted(set(map(str, pd.Series(seen).dropna())) - set(col.values))
         if unknown:
-            raise ValueError(
+            raise BadExtract(
                 f"values outside the contract's {', '.join(col.values)}: "
                 + ", ".join(repr(v) for v in unknown[:5])
             )
@@ -299,7 +301,7 @@ def to_naive_utc(values: pd.Series) -> pd.Series:
     aware = text.str.contains(AWARE_PATTERN, regex=True, na=False)
     present = text.notna()
     if aware.any() and (present & ~aware).any():
-        raise ValueError("the column mixes tz-aware and naive timestamps")
+        raise BadExtract("the column mixes tz-aware and naive timestamps")
     parsed = pd.to_datetime(text, format="ISO8601", utc=bool(aware.any()))
     if aware.any():
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)

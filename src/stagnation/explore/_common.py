@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import MissingTable
 from stagnation.features import FeatureContext
 from stagnation.simulator import truth_month
 from stagnation.timeline import EventIndex, to_ns
@@ -90,7 +91,7 @@ _STATE_COLOURS = {
 
 def _activities(ctx: FeatureContext) -> EventIndex:
     if ctx.activities_by_rep is None:
-        raise ValueError(
+        raise MissingTable(
             "the extract has no activities table; hunting and farming are read from activity "
             "records"
         )

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import MissingTable
 from stagnation.explore._common import (
     AGE_BANDS,
     POOL_FLOW_COLUMNS,
@@ -45,7 +46,7 @@ def revivals(ctx: FeatureContext) -> pd.DataFrame:
     """
     orders = ctx.crm.orders
     if orders is None:
-        raise ValueError("the extract has no orders table; revivals are read from orders")
+        raise MissingTable("the extract has no orders table; revivals are read from orders")
     o = orders[["customer_id", "ordered_at", "amount"]].sort_values(
         ["customer_id", "ordered_at"], kind="stable", ignore_index=True
     )

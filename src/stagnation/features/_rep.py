@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import MissingTable
 from stagnation.features._context import CHANNELS, FeatureContext
 from stagnation.features._rep_book import (
     Features,
@@ -197,7 +198,7 @@ def rep_features(ctx: FeatureContext, population: pd.DataFrame) -> pd.DataFrame:
     """
     acts = ctx.activities_by_rep
     if acts is None:
-        raise ValueError(
+        raise MissingTable(
             "the extract has no activities table; rep features need activity records "
             "(hunting/farming follow-ups) of each rep, so the rep model cannot run on customers "
             "and orders alone"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stagnation.crm import CRM
+from stagnation.errors import MissingTable
 
 CUSTOMER_STATUSES = ("prospect", "active", "dormant")
 ACTIVITY_KINDS = ("hunting", "farming", "inbound")
@@ -91,7 +92,7 @@ def classify_activities(crm: CRM, *, dormant_days: int = 90) -> pd.DataFrame:
         ``kind`` (``hunting``, ``farming`` or ``inbound``).
     """
     if crm.activities is None:
-        raise ValueError("the extract has no 'activities' table; activity kinds need it")
+        raise MissingTable("the extract has no 'activities' table; activity kinds need it")
     acts = crm.activities.sort_values("occurred_at", kind="stable", ignore_index=True)
     if crm.orders is not None and len(crm.orders):
         orders = crm.orders[["customer_id", "ordered_at"]].sort_values("ordered_at", kind="stable")

@@ -7,6 +7,7 @@ folder, validates it and only then renames it into place: a failed import leaves
 from importlib.resources import files
 from pathlib import Path
 
+from stagnation.errors import BadOption
 from stagnation.importers._mapping import Mapping, MappingFile, TableMapping
 from stagnation.importers._output import ImportResult, SourceError, TableImport
 from stagnation.importers._pool import POOL_RULES_FILE, PoolRules, read_pool_rules
@@ -30,7 +31,7 @@ def bundled_mapping(name: str) -> Path:
     path = Path(str(files("stagnation.importers") / "mappings" / f"{name}.toml"))
     if not path.is_file():
         shipped = sorted(p.stem for p in path.parent.glob("*.toml"))
-        raise ValueError(f"no bundled mapping {name!r}; the package ships {', '.join(shipped)}")
+        raise BadOption(f"no bundled mapping {name!r}; the package ships {', '.join(shipped)}")
     return path
 
 

@@ -29,6 +29,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from stagnation.crm import TABLES
+from stagnation.errors import NoSuchPath
 from stagnation.importers._output import SourceError
 
 #: Columns of the pool settings a ``[pool_rules]`` section may return.
@@ -149,7 +150,7 @@ class MappingFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"no such mapping file: {self.path}")
+            raise NoSuchPath(f"no such mapping file: {self.path}")
         self.text = self.path.read_text(encoding="utf-8")
         try:
             raw = tomllib.loads(self.text)

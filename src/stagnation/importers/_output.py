@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stagnation.crm import TABLES, CRMValidationError, ValidationReport, validate_extract
+from stagnation.errors import BadInput, PathTaken
 from stagnation.importers._pool import POOL_RULES_FILE, PoolRules
 
 #: Files an import writes; an existing output folder holding only these may be replaced.
@@ -24,7 +25,7 @@ _OWN_FILES = frozenset(
 )
 
 
-class SourceError(ValueError):
+class SourceError(BadInput):
     """The source (a database, an export folder, a mapping) cannot be read as asked.
 
     The message names the source table or file, the column and, for a mapping file, the line.
@@ -117,10 +118,10 @@ def _check_replaceable(out: Path) -> None:
     if not out.exists():
         return
     if not out.is_dir():
-        raise FileExistsError(f"{out} exists and is not a folder; choose a new output folder")
+        raise PathTaken(f"{out} exists and is not a folder; choose a new output folder")
     others = sorted(p.name for p in out.iterdir() if p.name not in _OWN_FILES)
     if others:
-        raise FileExistsError(
+        raise PathTaken(
             f"{out} already holds files an import does not write ({', '.join(others[:5])}); "
             "choose a new or empty folder, or one written by an earlier import"
         )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from stagnation.errors import BadExtract
+
 #: File name of the pool settings inside an extract folder.
 POOL_RULES_FILE = "pool_rules.json"
 
@@ -97,4 +99,4 @@ def read_pool_rules(folder: str | os.PathLike[str]) -> PoolRules | None:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(file)"
-        raise ValueError(f"{path}: {where}: {first['msg']}") from None
+        raise BadExtract(f"{path}: {where}: {first['msg']}") from None

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from stagnation.crm import AWARE_PATTERN, TABLES, Table, conform, to_naive_utc
+from stagnation.errors import NoSuchPath
 from stagnation.importers._mapping import POOL_COLUMNS, MappingFile, TableMapping
 from stagnation.importers._output import (
     ImportResult,
@@ -124,7 +125,7 @@ def _engine(url: str) -> sa.Engine:
     file = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if file not in (None, "", ":memory:") and not Path(str(file)).is_file():
         # sqlite would create an empty database
-        raise FileNotFoundError(f"no such SQLite database: {parsed.database}")
+        raise NoSuchPath(f"no such SQLite database: {parsed.database}")
     try:
         return sa.create_engine(parsed)
     except (ModuleNotFoundError, sa.exc.NoSuchModuleError) as err:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from stagnation.crm import CRM
+from stagnation.errors import BadOption
 from stagnation.features import FeatureContext
 from stagnation.scoring._matching import MatchingSettings, assign_recipients
 from stagnation.scoring._models import ScoringModel, _load, load_scoring_models
@@ -137,7 +138,7 @@ def check_prediction_moment(crm: CRM, at: pd.Timestamp, *, horizon_days: int) ->
     start, end = data_start(crm), data_end(crm)
     latest = end + pd.Timedelta(days=horizon_days)
     if at < start or at > latest:
-        raise ValueError(
+        raise BadOption(
             f"--as-of {at:%Y-%m-%d} is outside what this extract can score: its events run from "
             f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}, and a prediction may "
             f"come at most one horizon ({horizon_days} days) after them, by {latest:%Y-%m-%d}"

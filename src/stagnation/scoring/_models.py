@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from stagnation.errors import BadExtract, BadOption, ModelNotFound
 from stagnation.training import REGISTERED_NAMES, ModelName
 
 
@@ -34,7 +35,7 @@ class ScoringModel:
 
         missing = [n for n in self.feature_names if n not in features.columns]
         if missing:
-            raise ValueError(
+            raise BadExtract(
                 f"the {self.name} model needs features this extract does not give: "
                 f"{', '.join(missing)}"
             )
@@ -90,7 +91,7 @@ def load_scoring_models(
         given[model.name] = model
     models: dict[str, ScoringModel] = {name: given[name] for name in need if name in given}
     if not models:
-        raise ValueError(
+        raise BadOption(
             f"the models given ({', '.join(sorted(given))}) cannot score this extract, which "
             f"needs {' or '.join(need)}"
         )
@@ -103,12 +104,12 @@ def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
     try:
         pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias
-        raise ValueError(
+        raise ModelNotFound(
             f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
             "--model-uri with a model folder or URI"
         ) from err
     given = settings.get("model")
     if given != "rep-passivity" and given != "customer-recycling":
-        raise ValueError(f"{uri} does not say which model it is (settings['model'])")
+        raise ModelNotFound(f"{uri} does not say which model it is (settings['model'])")
     version = model_version(uri, tracking_uri=tracking_uri)
     return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)

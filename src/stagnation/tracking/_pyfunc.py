@@ -28,6 +28,7 @@ from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
 import stagnation
+from stagnation.errors import ModelNotFound
 
 from ._uri import resolve_tracking_uri, using
 
@@ -264,7 +265,7 @@ def load_model(
     if "://" not in uri and not uri.startswith(("models:", "runs:")):
         path = Path(uri)
         if not (path / "MLmodel").is_file():
-            raise ValueError(f"{path} is not an MLflow model folder (no MLmodel file)")
+            raise ModelNotFound(f"{path} is not an MLflow model folder (no MLmodel file)")
         uri = str(path.resolve())
         with using(resolve_tracking_uri(tracking_uri)):
             model = mlflow.pyfunc.load_model(uri)
@@ -276,7 +277,7 @@ def load_model(
             model = mlflow.pyfunc.load_model(uri)
     block = (model.metadata.metadata or {}).get(METADATA_KEY)
     if block is None:
-        raise ValueError(f"{model_uri} is not a stagnation model (no {METADATA_KEY!r} metadata)")
+        raise ModelNotFound(f"{model_uri} is not a stagnation model (no {METADATA_KEY!r} metadata)")
     return model, dict(block.get("settings") or {})
 
 
@@ -287,7 +288,7 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
         return
     db = unquote(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
     if db and db != ":memory:" and not Path(db).is_file():
-        raise ValueError(
+        raise ModelNotFound(
             f"no MLflow registry at {db} to load {model_uri} from: run `stagnation train` here, "
             "set MLFLOW_TRACKING_URI to the registry, or pass --model-uri with a model folder"
         )
@@ -298,5 +299,5 @@ def model_features(model: PyFuncModel) -> list[str]:
     block = (model.metadata.metadata or {}).get(METADATA_KEY) or {}
     names = block.get("feature_names")
     if names is None:
-        raise ValueError("not a stagnation model: its MLmodel metadata has no feature names")
+        raise ModelNotFound("not a stagnation model: its MLmodel metadata has no feature names")
     return list(names)

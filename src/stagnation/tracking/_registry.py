@@ -18,6 +18,7 @@ from mlflow import MlflowClient
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from stagnation.errors import ModelNotFound, PathTaken, StoreError
 from stagnation.training import classification_metrics, paired_difference
 
 from ._log import CHALLENGER, CHAMPION, HOLDOUT_ARTIFACT, SCORES_ARTIFACT
@@ -81,17 +82,17 @@ def _registered(mlflow_client: MlflowClient, name: str) -> None:
     try:
         mlflow_client.get_registered_model(name)
     except MlflowException as error:
-        raise ValueError(
+        raise ModelNotFound(
             f"no registered model {name!r} in this tracking store; train it first "
             "(stagnation train) or check MLFLOW_TRACKING_URI"
         ) from error
     if not mlflow_client.search_model_versions(f"name = '{name}'", max_results=1):
-        raise ValueError(f"registered model {name!r} has no versions; train it first")
+        raise ModelNotFound(f"registered model {name!r} has no versions; train it first")
 
 
 def _holdout(mlflow_client: MlflowClient, version: ModelVersion, tracking_uri: str) -> pd.DataFrame:
     if not version.run_id:
-        raise ValueError(f"version {version.version} of {version.name} has no run to read from")
+        raise StoreError(f"version {version.version} of {version.name} has no run to read from")
     with tempfile.TemporaryDirectory(prefix="stagnation-holdout-") as tmp:
         path = mlflow.artifacts.download_artifacts(
             run_id=version.run_id,
@@ -141,7 +142,7 @@ def _score(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
     features = model_features(model)
     missing = [c for c in features if c not in holdout.columns]
     if missing:
-        raise ValueError(
+        raise StoreError(
             f"version {version} of {name} needs the columns {missing}, which the challenger's "
             "holdout lacks; the two versions cannot be compared (use force to promote anyway)"
         )
@@ -358,9 +359,9 @@ def export(name: str, *, alias: str = CHAMPION, out: Path, tracking_uri: str | N
     _registered(mlflow_client, name)
     version = _version_by_alias(mlflow_client, name, alias)
     if version is None:
-        raise ValueError(f"{name} has no version aliased {alias!r}")
+        raise ModelNotFound(f"{name} has no version aliased {alias!r}")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not _is_previous_export(out))):
-        raise ValueError(
+        raise PathTaken(
             f"{out} exists and is not a previous model export; choose another --out or remove it"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -374,7 +375,7 @@ def export(name: str, *, alias: str = CHAMPION, out: Path, tracking_uri: str | N
             registry_uri=uri,
         )
         if not (model_dir / "MLmodel").is_file():
-            raise ValueError(f"version {version.version} of {name} has no MLmodel file")
+            raise StoreError(f"version {version.version} of {name} has no MLmodel file")
         marker = {
             "registered_model": name,
             "version": str(version.version),

@@ -12,6 +12,8 @@ import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
+from stagnation.errors import ModelNotFound
+
 from ._log import CHALLENGER, CHAMPION
 from ._report import HEADLINE
 from ._uri import client, registered_name, resolve_tracking_uri
@@ -120,7 +122,7 @@ def _version(name: str, which: str, tracking_uri: str) -> ModelVersion:
         return mlflow_client.get_model_version(name, which)
     aliases = mlflow_client.get_registered_model(name).aliases
     if which not in aliases:
-        raise ValueError(f"{name} has no version with alias {which!r} (has: {sorted(aliases)})")
+        raise ModelNotFound(f"{name} has no version with alias {which!r} (has: {sorted(aliases)})")
     return mlflow_client.get_model_version(name, str(aliases[which]))
 
 

@@ -17,6 +17,7 @@ from mlflow.tracking._model_registry import utils as _registry_utils
 from mlflow.tracking._tracking_service import utils as _tracking_utils
 from sqlalchemy.exc import SQLAlchemyError
 
+from stagnation.errors import StoreError, StoreLocked
 from stagnation.training import REGISTERED_NAMES
 
 #: MLflow's own local default store (CONTRACT.md section 3), relative to the working folder.
@@ -96,7 +97,7 @@ def store_lock(tracking_uri: str) -> Iterator[None]:
     try:
         lock.acquire()
     except LockTimeout as err:
-        raise TimeoutError(
+        raise StoreLocked(
             f"the MLflow store {db} stayed locked by another process for {LOCK_TIMEOUT_S:.0f} s "
             f"(lock file {db}.lock); wait for it to finish, or remove the lock file if no "
             "stagnation process is running"
@@ -139,7 +140,7 @@ def open_store(tracking_uri: str | None = None) -> str:
             mlflow_client.search_registered_models(max_results=1)  # and the registry's
     except (MlflowException, SQLAlchemyError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"cannot open the MLflow store {uri}: {first}") from err
+        raise StoreError(f"cannot open the MLflow store {uri}: {first}") from err
     return uri
 
 

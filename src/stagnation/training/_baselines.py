@@ -21,6 +21,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from stagnation.errors import BadOption
 from stagnation.training._result import ModelName
 
 
@@ -266,4 +267,4 @@ def baselines(
             "trailing_drift_rule": RuleScore("hunting_share_vs_own_past", higher_is_riskier=False),
             "classic_logistic": classic_logistic(CLASSIC_REP_LOG, CLASSIC_REP_PLAIN),
         }
-    raise ValueError(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")
+    raise BadOption(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")

@@ -9,6 +9,8 @@ from numpy.typing import ArrayLike
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from stagnation.errors import NotEnoughHistory
+
 #: Below this many positives in the calibration set, :func:`calibrate` picks ``sigmoid``.
 MIN_POSITIVES_ISOTONIC = 50
 
@@ -48,7 +50,7 @@ def calibrate(
     """
     y_arr = np.asarray(y_cal)
     if len(np.unique(y_arr)) < 2:
-        raise ValueError(
+        raise NotEnoughHistory(
             "the calibration set has a single class: calibration needs positives and negatives "
             "after the training data; use a longer extract or a larger calibration slice"
         )

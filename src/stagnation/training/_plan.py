@@ -32,6 +32,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import BadOption, NotEnoughHistory
 from stagnation.training._split import TemporalSplit
 
 __all__ = [
@@ -65,10 +66,6 @@ MONTHLY_BLOCK_MONTHS = 3
 WEEKLY_BLOCK_DAYS = (91, 28)
 
 
-class NotEnoughHistory(ValueError):
-    """The history before the cutoff is too short for an honest evaluation."""
-
-
 def minimum_history_days(*, warmup_days: int, horizon_days: int, grid: Grid) -> int:
     """Return the days of history (data start to cutoff) that the holdout alone needs.
 
@@ -97,7 +94,7 @@ def choose_grid(
     if grid in ("weekly", "monthly"):
         return grid
     if grid != "auto":
-        raise ValueError(f"grid must be 'auto', 'weekly' or 'monthly', not {grid!r}")
+        raise BadOption(f"grid must be 'auto', 'weekly' or 'monthly', not {grid!r}")
     return "monthly" if (last - first).days >= MONTHLY_MIN_SPAN_DAYS else "weekly"
 
 
@@ -164,7 +161,7 @@ def plan_splits(
     """
     series = pd.Series(pd.DatetimeIndex(dates).unique().sort_values())
     if folds is not None and folds < 0:
-        raise ValueError(f"folds must be 0 or more, got {folds}")
+        raise BadOption(f"folds must be 0 or more, got {folds}")
     for splitter in _candidates(gap_days, grid, folds):
         if _feasible(splitter, series):
             return splitter

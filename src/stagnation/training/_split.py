@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import NotEnoughHistory
+
 
 @dataclass(frozen=True)
 class SplitWindow:
@@ -131,7 +133,7 @@ class TemporalSplit:
         )
         n_dates = len(np.unique(values[train]))
         if n_dates < self.min_train_dates or len(test) == 0:
-            raise ValueError(
+            raise NotEnoughHistory(
                 f"TemporalSplit: {window.name} trains on as_of < {window.train_before:%Y-%m-%d} "
                 f"({n_dates} dates) and validates on [{window.start:%Y-%m-%d}, "
                 f"{window.end:%Y-%m-%d}) ({len(test)} rows); it needs at least "

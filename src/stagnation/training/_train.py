@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stagnation.errors import BadOption, NotEnoughHistory
 from stagnation.features import CUSTOMER_FEATURES, REP_FEATURES
 from stagnation.simulator import customer_state_truth, slide_truth
 from stagnation.training._baselines import baselines
@@ -81,7 +82,7 @@ MAX_CONTRIBUTION_ROWS = 2000
 MODEL = "lightgbm"
 
 
-class TooFewPositives(ValueError):
+class TooFewPositives(NotEnoughHistory):
     """A split's training slice holds too few positives to fit on."""
 
 
@@ -144,7 +145,7 @@ def _fit_split(
             f"{MIN_TRAIN_POSITIVES} are needed: use a longer extract or fewer folds"
         )
     if len(np.unique(y_cal)) < 2:
-        raise ValueError(
+        raise NotEnoughHistory(
             f"{name}, {split}: the calibration slice (as_of from "
             f"{cal_rows['as_of'].min():%Y-%m-%d}) has a single class; use a longer extract"
         )
@@ -258,7 +259,7 @@ def train(
     """
     started = time.perf_counter()
     if name not in ENTITY_ID:
-        raise ValueError(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")
+        raise BadOption(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")
     if "horizon_days" not in settings:
         raise ValueError("settings must hold the label's horizon_days (the temporal gap)")
     entity = ENTITY_ID[name]

@@ -1,154 +1,29 @@
-"""The ``stagnation`` command line: thin typer commands that parse arguments and print results.
+"""The commands of the models' life: ``features``, ``train``, ``promote``, ``export``, ``score``.
 
-Every command exits 0 on success and 2, with a readable message and no traceback, on bad input
-or bad arguments. The work itself lives in the package; nothing here computes anything.
+Each parses its options (``--as-of`` once, by :func:`parse_moment`), calls the package and
+prints a short summary; errors the user can fix exit 2 through :func:`user_errors`. The heavy
+parts of the package (MLflow, LightGBM, SciPy) are imported inside the commands that need them,
+so that ``--help`` and the other commands do not pay for them.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import pandas as pd
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from stagnation.crm import (
-    CRMValidationError,
-    Problem,
-    ValidationReport,
-    check_writable,
-    load_crm,
-    validate_extract,
-    write_table,
-)
-from stagnation.simulator import SimConfig, simulate, write_sample
-from stagnation.snapshots import features_at
-
-if TYPE_CHECKING:
-    from stagnation.importers import ImportResult
-
-#: Exit code for bad input or bad arguments (as click uses for usage errors).
-EXIT_BAD_INPUT = 2
-#: Exceptions that mean "the user's input is wrong", not "the program is broken".
-USER_ERRORS: tuple[type[Exception], ...] = (
-    CRMValidationError,
-    FileNotFoundError,
-    NotADirectoryError,
-    IsADirectoryError,
-    FileExistsError,
-    PermissionError,
-    ValueError,
-)
-
-app = typer.Typer(
-    name="stagnation",
-    help="Find sales reps sliding into order-follower mode and dormant customers worth "
-    "recycling through the shared pool; rank the actions.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _root() -> None:
-    """Find sliding reps and dormant customers worth recycling; rank the actions."""
-
-
-# --- validate --------------------------------------------------------------------------------
-
-
-@app.command()
-def validate(
-    data_dir: Annotated[
-        Path,
-        typer.Argument(
-            metavar="DATA_DIR",
-            help="Extract folder: one <table>.parquet or <table>.csv per table.",
-            show_default=False,
-        ),
-    ],
-) -> None:
-    """Check a CRM extract against the data contract; list every problem found."""
-    with user_errors():
-        report = validate_extract(data_dir)
-    out = Console(soft_wrap=True)
-    if report.ok:
-        out.print(Text(f"{data_dir}: the extract is valid", style="bold green"))
-        out.print(tables_table(report))
-        print_problems(out, report.warnings)
-        return
-    print_problems(out, report.problems)
-    err = Console(stderr=True, soft_wrap=True)
-    err.print(Text(f"{data_dir}: {report.format().splitlines()[0]}", style="bold red"))
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-# --- sample ----------------------------------------------------------------------------------
-
-
-class FileFormat(StrEnum):
-    """File format of a written extract."""
-
-    parquet = "parquet"
-    csv = "csv"
-
-
-@app.command()
-def sample(
-    out_dir: Annotated[
-        Path, typer.Argument(metavar="OUT_DIR", help="Folder to write the extract into.")
-    ],
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
-    reps: Annotated[int, typer.Option(help="Reps who ever work in the window.")] = 60,
-    customers: Annotated[int, typer.Option(help="Customers the company meets.")] = 6_000,
-    months: Annotated[int, typer.Option(help="Length of the simulated window.")] = 36,
-    start: Annotated[
-        str, typer.Option(help="First day of the window (YYYY-MM-DD).")
-    ] = "2023-01-01",
-    file_format: Annotated[
-        FileFormat, typer.Option("--format", help="File format of the tables.")
-    ] = FileFormat.parquet,
-) -> None:
-    """Write a synthetic CRM extract (all six tables) and its hidden truth in OUT_DIR/truth/."""
-    with user_errors():
-        config = SimConfig(seed=seed, reps=reps, customers=customers, months=months, start=start)
-    err = Console(stderr=True)
-    began = time.perf_counter()
-    with Progress(
-        TextColumn("simulating {task.fields[months]} months"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("days"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("simulate", total=config.n_days, months=config.months)
-        sim = simulate(config, progress=lambda done, _: bar.update(task, completed=done))
-    with user_errors():
-        write_sample(sim, out_dir, format=file_format.value)
-    elapsed = time.perf_counter() - began
-    out = Console(soft_wrap=True)
-    out.print(Text(f"{out_dir}: simulated company written in {elapsed:.1f} s", style="bold green"))
-    table = Table(title=f"seed {seed}, {config.start} to {config.end}", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    for name, frame in sim.crm.tables():
-        table.add_row(name, f"{len(frame):,}")
-    for name, frame in sim.truth.items():
-        table.add_row(f"truth/{name}", f"{len(frame):,}")
-    out.print(table)
+from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
+from stagnation.crm import check_writable, load_crm, write_table
+from stagnation.errors import BadOption, NotEnoughData
 
 
 class Entity(StrEnum):
@@ -158,7 +33,6 @@ class Entity(StrEnum):
     customer = "customer"
 
 
-@app.command()
 def features(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     entity: Annotated[Entity, typer.Option(help="rep: eligible reps; customer: dormant ones.")],
@@ -171,6 +45,8 @@ def features(
     ] = 90,
 ) -> None:
     """Write one row of features per eligible rep or dormant customer at --as-of."""
+    from stagnation.snapshots import features_at  # deferred: SciPy and the builders, ~1 s
+
     began = time.perf_counter()
     with user_errors():
         at = parse_moment(as_of, "--as-of")
@@ -215,11 +91,14 @@ HEADLINE = {
 }  # ECE, log loss and precision@k are in MLflow and the model card
 
 
-@app.command(
-    help="Train, evaluate against the baselines, log to MLflow and register a new version.\n\n"
+#: ``train --help``: the docstring's first line and where the models are stored.
+TRAIN_HELP = (
+    "Train, evaluate against the baselines, log to MLflow and register a new version.\n\n"
     "Models are stored in the MLflow store named by MLFLOW_TRACKING_URI, else in ./mlflow.db "
     "of the current folder (artifacts in ./mlruns beside it); `mlflow ui` there shows them."
 )
+
+
 def train(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     model: Annotated[ModelChoice, typer.Option(help="Model to train.")] = ModelChoice.all,
@@ -255,13 +134,13 @@ def train(
     in ./mlruns) when it is unset. A version becomes champion only when none exists and it beats
     its best baseline out of time (paired bootstrap interval above zero).
     """
-    import logging
-
+    # deferred: MLflow (tracking, ~4 s), LightGBM (workflow, ~2.5 s) and SQLAlchemy
+    # (importers) would slow every other command and --help
+    from stagnation.importers import read_pool_rules
     from stagnation.tracking import git_commit, log_training, open_store
+    from stagnation.workflow import MODEL_NAMES, read_truth, train_model
 
     logging.getLogger("mlflow").setLevel(logging.WARNING)  # the summary below says what matters
-    from stagnation.importers import read_pool_rules
-    from stagnation.workflow import MODEL_NAMES, read_truth, train_model
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     with user_errors():
@@ -300,7 +179,7 @@ def train(
                     grid=grid.value,
                     pool_rules=pool_rules,
                 )
-            except ValueError as refusal:
+            except NotEnoughData as refusal:  # too short, too few positives, no activities
                 if model != ModelChoice.all or name != "rep-passivity":
                     raise
                 err.print(Text(f"{name}: skipped: {refusal}", style="yellow"))
@@ -383,7 +262,6 @@ def holdout_table(wide: pd.DataFrame, name: str) -> Table:
     return table
 
 
-@app.command()
 def promote(
     model: Annotated[str, typer.Option(help="rep-passivity, customer-recycling, or a name.")],
     force: Annotated[bool, typer.Option(help="Promote even if the challenger is worse.")] = False,
@@ -409,7 +287,6 @@ def promote(
     out.print(Text(result.message, style="bold green" if result.promoted else "yellow"))
 
 
-@app.command()
 def export(
     model: Annotated[str, typer.Option(help="rep-passivity, customer-recycling, or a name.")],
     out: Annotated[Path, typer.Option(help="Folder to write, e.g. models/NAME.")],
@@ -423,13 +300,16 @@ def export(
     Console(soft_wrap=True).print(Text(f"{folder}: {model}@{alias} exported", style="bold green"))
 
 
-@app.command(
-    help="Write the ranked action list at --as-of: whom to release, assign and coach.\n\n"
+#: ``score --help``: the docstring's first line, where the champions come from, which reps show.
+SCORE_HELP = (
+    "Write the ranked action list at --as-of: whom to release, assign and coach.\n\n"
     "Without --model-uri the champions are looked up in the MLflow registry named by "
     "MLFLOW_TRACKING_URI, else ./mlflow.db of the current folder; a missing registry is an "
     "error and is never created. A rep gets a row when its risk of sliding is at least the "
     "rep model's base rate."
 )
+
+
 def score(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Moment of the action list.")],
@@ -463,7 +343,7 @@ def score(
     ] = 1.0,
 ) -> None:
     """Write the ranked action list at --as-of: whom to release, assign and coach."""
-    from stagnation.scoring import ActionSettings, score_with_drift
+    from stagnation.scoring import ActionSettings, score_with_drift  # deferred: LightGBM, MLflow
 
     began = time.perf_counter()
     err = Console(stderr=True, soft_wrap=True)
@@ -541,7 +421,7 @@ def parse_moment(text: str, option: str) -> pd.Timestamp:
     command must give the same result tomorrow.
     """
     if not _ISO_MOMENT.match(text.strip()):
-        raise ValueError(
+        raise BadOption(
             f"{option}: {text!r} is not an ISO 8601 date or date-time (e.g. 2026-01-01 or "
             "2026-01-01T09:00); moments relative to the clock such as 'now' are refused so "
             "that a run can be repeated"
@@ -549,187 +429,9 @@ def parse_moment(text: str, option: str) -> pd.Timestamp:
     try:
         moment = pd.Timestamp(text)
     except ValueError as err:
-        raise ValueError(f"{option}: {text!r} is not an ISO 8601 date or date-time") from err
+        raise BadOption(f"{option}: {text!r} is not an ISO 8601 date or date-time") from err
     if moment is pd.NaT:
-        raise ValueError(f"{option}: a moment is required")
+        raise BadOption(f"{option}: a moment is required")
     if moment.tzinfo is not None:
         moment = moment.tz_convert("UTC").tz_localize(None)
     return moment
-
-
-# --- shared printing and error handling ------------------------------------------------------
-
-
-@contextlib.contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn a user error raised inside the block into a readable message and exit code 2."""
-    try:
-        yield
-    except USER_ERRORS as err:
-        print_error(err)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def print_error(err: Exception) -> None:
-    """Print a user error to stderr: every problem for a validation error, else its message."""
-    console = Console(stderr=True, soft_wrap=True)
-    if isinstance(err, CRMValidationError):
-        print_problems(console, err.report.problems)
-        headline = err.report.format().splitlines()[0]
-        console.print(Text(f"error: {headline}", style="bold red"))
-    elif isinstance(err, ValidationError):  # bad settings: name the option and the rule
-        for e in err.errors():
-            option = "--" + "-".join(str(part) for part in e["loc"]).replace("_", "-")
-            console.print(Text(f"error: {option}: {e['msg']}", style="bold red"))
-    else:
-        console.print(Text(f"error: {err}", style="bold red"))
-
-
-def tables_table(report: ValidationReport) -> Table:
-    """Return a table of each table's row count and the date range of its timestamp columns."""
-    table = Table(title="tables", title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("column")
-    table.add_column("from")
-    table.add_column("to")
-    for name, summary in report.tables.items():
-        ranges = list(summary.time_ranges.items()) or [("", (None, None))]
-        for i, (column, (lo, hi)) in enumerate(ranges):
-            table.add_row(
-                name if i == 0 else "",
-                f"{summary.rows:,}" if i == 0 else "",
-                column,
-                _day(lo),
-                _day(hi),
-            )
-    return table
-
-
-def print_problems(console: Console, problems: Sequence[Problem]) -> None:
-    """Print each problem: where, rule, row count, example ids, offending values and fix."""
-    for p in problems:
-        line = Text()
-        line.append(f"{p.severity}: ", style="bold red" if p.severity == "error" else "yellow")
-        line.append(f"{p.where}: ", style="bold")
-        line.append(p.rule)
-        if p.n_rows:
-            line.append(f" - {p.n_rows:,} row{'s' if p.n_rows != 1 else ''}")
-        if p.examples:
-            line.append(f", e.g. {', '.join(p.examples)}")
-        console.print(line)
-        if p.bad_values:
-            console.print(Text(f"    values: {', '.join(repr(v) for v in p.bad_values)}"))
-        if p.fix:
-            console.print(Text(f"    fix: {p.fix}", style="dim"))
-
-
-def _day(value: pd.Timestamp | None) -> str:
-    return "" if value is None else f"{value:%Y-%m-%d}"
-
-
-def main() -> None:
-    """Run the command line; a user error ends with a readable message and exit code 2."""
-    try:
-        app()
-    except USER_ERRORS as err:
-        print_error(err)
-        raise SystemExit(EXIT_BAD_INPUT) from None
-
-
-# --- import: bring your CRM ------------------------------------------------------------------
-
-import_app = typer.Typer(
-    help="Bring your CRM: turn a Salesforce export or a SQL database into a validated extract.",
-    no_args_is_help=True,
-)
-app.add_typer(import_app, name="import")
-
-
-@import_app.command("salesforce")
-def import_salesforce(
-    export_dir: Annotated[
-        Path, typer.Argument(metavar="EXPORT_DIR", help="Unzipped export: Account.csv, ...")
-    ],
-    out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="Extract folder to write.")],
-    encoding: Annotated[
-        str, typer.Option(help="auto (UTF-8/UTF-16 with BOM), or e.g. cp1252, gb18030.")
-    ] = "auto",
-    hired_at: Annotated[str, typer.Option(help="User field with the hiring date.")] = "CreatedDate",
-    left_at: Annotated[
-        str | None,
-        typer.Option(
-            help="User field with the leaving date (default: inactive users' LastModifiedDate)."
-        ),
-    ] = None,
-) -> None:
-    """Turn a Salesforce data export (standard objects, API field names) into an extract."""
-    from stagnation.importers import import_salesforce as run
-
-    err = Console(stderr=True, soft_wrap=True)
-    with user_errors(), err.status(f"reading {export_dir}"):
-        result = run(export_dir, out_dir, encoding=encoding, hired_at=hired_at, left_at=left_at)
-    print_import(result, timed=False)
-
-
-@import_app.command("sql")
-def import_sql(
-    url: Annotated[
-        str, typer.Argument(metavar="URL", help="SQLAlchemy URL, e.g. sqlite:///crm.db.")
-    ],
-    out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="Extract folder to write.")],
-    mapping: Annotated[
-        str, typer.Option(help="Mapping file (TOML), or a bundled one by name: yudao.")
-    ],
-) -> None:
-    """Read each contract table from a database (SQLAlchemy URL) as a mapping file says."""
-    from stagnation.importers import bundled_mapping
-    from stagnation.importers import import_sql as run
-
-    err = Console(stderr=True, soft_wrap=True)
-    with user_errors(), err.status("connecting") as status:
-        path = Path(mapping)
-        if not path.exists() and path.suffix == "" and "/" not in mapping:
-            path = bundled_mapping(mapping)
-        result = run(
-            url,
-            path,
-            out_dir,
-            progress=lambda table, rows: status.update(f"{table}: {rows:,} rows"),
-        )
-    print_import(result, timed=True)
-
-
-def print_import(result: ImportResult, *, timed: bool) -> None:
-    """Print an import: rows (and speed) per table, rows dropped and why, then the validation."""
-    out = Console(soft_wrap=True)
-    out.print(
-        Text(
-            f"{result.out_dir}: {result.rows:,} rows imported, the extract is valid",
-            style="bold green",
-        )
-    )
-    table = Table(title="mapped", title_justify="left")
-    for column in ("table", "rows", "from", *(("seconds", "rows/s") if timed else ())):
-        table.add_column(
-            column, justify="right" if column in ("rows", "seconds", "rows/s") else "left"
-        )
-    for t in result.tables:
-        speed = (f"{t.seconds:.2f}", f"{t.rows / t.seconds:,.0f}" if t.seconds > 0 else "")
-        table.add_row(t.table, f"{t.rows:,}", t.source, *(speed if timed else ()))
-    out.print(table)
-    for t in result.tables:
-        for reason, n in t.dropped.items():
-            out.print(Text(f"dropped from {t.table}: {n:,} - {reason}", style="yellow"))
-    for note in result.notes:
-        out.print(Text(f"note: {note}", style="dim"))
-    if result.pool_rules is not None:
-        rules = result.pool_rules
-        out.print(
-            Text(
-                f"pool rules: release after {rules.contact_expire_days} days without a "
-                f"follow-up, {rules.deal_expire_days} days without a deal "
-                f"({'enabled' if rules.enabled else 'disabled'}) -> pool_rules.json"
-            )
-        )
-    print_problems(out, result.validation.warnings)
