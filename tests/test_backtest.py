@@ -18,7 +18,7 @@ from stagnation.backtest import (
 )
 from stagnation.crm import CRM, load_crm
 from stagnation.training import TrainingResult
-from stagnation.workflow import read_truth
+from stagnation.workflow import read_truth, train_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 T = pd.Timestamp("2025-06-01")
@@ -182,7 +182,14 @@ def test_each_backtest_refuses_the_other_model() -> None:
 def test_backtest_on_the_sample_finds_more_revivable_customers_than_random() -> None:
     truth = read_truth(SAMPLE)
     assert truth is not None
-    table = backtest(load_crm(SAMPLE), truth, rounds=2, customer_ks=[50], rep_ks=[5])
+    cutoffs = []
+
+    def train(ctx, name, cutoff):  # type: ignore[no-untyped-def]
+        cutoffs.append((name, cutoff))
+        return train_model(ctx, name, as_of=cutoff, n_splits=0)
+
+    table = backtest(load_crm(SAMPLE), truth, train, rounds=2, customer_ks=[50], rep_ks=[5])
+    assert [name for name, _ in cutoffs] == ["customer-recycling", "rep-passivity"] * 2
     assert set(table["entity_type"]) == {"customer", "rep"}
     # two rounds of three holdout months each, never overlapping
     assert table.groupby("entity_type")["as_of"].nunique().to_dict() == {"customer": 6, "rep": 6}

@@ -8,6 +8,7 @@ in plain words.
 
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer import CUSTOMER_FEATURES, customer_features
+from stagnation.features._money import new_business_at_risk
 from stagnation.features._rep import REP_FEATURES, rep_features
 from stagnation.features._status import (
     ACTIVITY_KINDS,
@@ -30,5 +31,6 @@ __all__ = [
     "customer_features",
     "customer_status",
     "describe",
+    "new_business_at_risk",
     "rep_features",
 ]

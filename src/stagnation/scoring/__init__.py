@@ -6,6 +6,7 @@ words, each read against a yardstick (:func:`yardsticks`); :func:`assign_recipie
 :func:`assign_coaches` pick who acts.
 """
 
+from stagnation.features import new_business_at_risk  # re-exported: the rows' money at risk
 from stagnation.scoring._actions import (
     ACTION_COLUMNS,
     ScoringResult,
@@ -17,7 +18,7 @@ from stagnation.scoring._actions import (
 from stagnation.scoring._matching import MatchingSettings, assign_coaches, assign_recipients
 from stagnation.scoring._models import ScoringModel, load_scoring_models
 from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
-from stagnation.scoring._reps import ActionSettings, new_business_at_risk, rep_threshold
+from stagnation.scoring._reps import ActionSettings, rep_threshold
 from stagnation.scoring._yardsticks import OWN_PAST, format_value, yardsticks
 
 __all__ = [

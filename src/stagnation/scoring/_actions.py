@@ -25,14 +25,13 @@ import numpy as np
 import pandas as pd
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext
+from stagnation.features import FeatureContext, new_business_at_risk
 from stagnation.scoring._matching import MatchingSettings, assign_recipients
 from stagnation.scoring._models import ScoringModel, _load, load_scoring_models
 from stagnation.scoring._reasons import top_reasons
 from stagnation.scoring._reps import (
     ActionSettings,
     coach_reps,
-    new_business_at_risk,
     rep_roster,
     rep_threshold,
 )

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from stagnation.training import REGISTERED_NAMES, ModelName
+from stagnation.tracking import load_model, model_features, model_version, to_model_input
+from stagnation.training import REGISTERED_NAMES, ModelName, explained_estimator
 
 
 @dataclass(frozen=True)
@@ -24,14 +25,10 @@ class ScoringModel:
     @property
     def feature_names(self) -> list[str]:
         """Return the model's input columns."""
-        from stagnation.tracking import model_features
-
         return model_features(self.pyfunc)
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Return ``score`` (and ``expected_value``) for feature rows, checking the inputs."""
-        from stagnation.tracking import to_model_input
-
         missing = [n for n in self.feature_names if n not in features.columns]
         if missing:
             raise ValueError(
@@ -44,22 +41,7 @@ class ScoringModel:
         """Return LightGBM's per-row feature contributions for the rows (reasons)."""
         model = self.pyfunc.unwrap_python_model()
         X = model.features(features)
-        return _booster(model.classifier).contributions(X)
-
-
-def _booster(classifier: Any) -> Any:
-    """Return the LightGBM estimator inside a calibrated (and frozen) classifier."""
-    seen = classifier
-    for _ in range(5):
-        if hasattr(seen, "contributions"):
-            return seen
-        inner = getattr(seen, "estimator", None)
-        if inner is None and hasattr(seen, "calibrated_classifiers_"):
-            inner = seen.calibrated_classifiers_[0].estimator
-        if inner is None:
-            break
-        seen = inner
-    raise ValueError("the model holds no LightGBM estimator to explain its scores with")
+        return explained_estimator(model.classifier).contributions(X)
 
 
 def load_scoring_models(
@@ -98,8 +80,6 @@ def load_scoring_models(
 
 
 def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
-    from stagnation.tracking import load_model, model_version
-
     try:
         pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias

@@ -27,8 +27,6 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
-import stagnation
-
 from ._uri import resolve_tracking_uri, using
 
 #: Key of this package's block in the ``metadata`` of the MLmodel file.
@@ -224,7 +222,7 @@ def pip_requirements() -> list[str]:
 
 def package_dir() -> str:
     """Return the folder of the ``stagnation`` package, shipped with each model as code."""
-    return str(Path(stagnation.__file__).resolve().parent)
+    return str(Path(__file__).resolve().parents[1])  # stagnation/tracking/_pyfunc.py
 
 
 def model_metadata(model: StagnationModel) -> dict[str, Any]:

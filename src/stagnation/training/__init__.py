@@ -5,7 +5,7 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 """
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
-from stagnation.training._calibration import RecalibratedModel, calibrate
+from stagnation.training._calibration import RecalibratedModel, calibrate, explained_estimator
 from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import (
     GROWS_WITH_TIME,
@@ -29,14 +29,17 @@ from stagnation.training._plan import (
 )
 from stagnation.training._result import ENTITY_ID, REGISTERED_NAMES, ModelName, TrainingResult
 from stagnation.training._split import SplitWindow, TemporalSplit
+from stagnation.training._strategies import FIELD_RULE, STRATEGIES
 from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, train
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
+    "FIELD_RULE",
     "GROWS_WITH_TIME",
     "MAJOR_SHIFT",
     "REGISTERED_NAMES",
+    "STRATEGIES",
     "Interval",
     "LightGBMRisk",
     "LightGBMValue",
@@ -54,6 +57,7 @@ __all__ = [
     "classic_logistic",
     "classification_metrics",
     "expected_calibration_error",
+    "explained_estimator",
     "feature_columns",
     "minimum_history_days",
     "paired_difference",
