@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.scoring import _actions, _yardsticks, format_value, top_reasons, yardsticks
+from stagnation.scoring import _rank, _yardsticks, format_value, top_reasons, yardsticks
 from stagnation.training import reference_distribution
 
 REPS = pd.DataFrame(
@@ -98,7 +98,7 @@ def test_values_are_rounded_as_the_phrases_round_them() -> None:
     ]
 
 
-@pytest.mark.parametrize("module", [_yardsticks, _actions], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [_yardsticks, _rank], ids=lambda m: m.__name__)
 def test_docstring_examples(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from stagnation.scoring._reasons import top_reasons
+from stagnation.scoring._yardsticks import yardsticks
 from stagnation.tracking import load_model, model_features, model_version, to_model_input
 from stagnation.training import REGISTERED_NAMES, ModelName, explained_estimator
 
@@ -43,6 +46,13 @@ class ScoringModel:
         X = model.features(features)
         return explained_estimator(model.classifier).contributions(X)
 
+    def reasons(self, features: pd.DataFrame) -> np.ndarray:
+        """Return each row's top three reasons, each read against its yardstick."""
+        rows = features.reset_index(drop=True)
+        entity: Literal["rep", "customer"] = "rep" if self.name == "rep-passivity" else "customer"
+        compare = yardsticks(entity, rows, self.settings.get("reference"))
+        return top_reasons(self.contributions(rows), rows, compare=compare).to_numpy()
+
 
 def load_scoring_models(
     model_uris: Sequence[str] = (),
@@ -64,11 +74,12 @@ def load_scoring_models(
     """
     if not model_uris:
         return {
-            name: _load(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri) for name in need
+            name: load_model_at(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri)
+            for name in need
         }
     given: dict[str, ScoringModel] = {}
     for uri in model_uris:
-        model = _load(str(uri), tracking_uri)
+        model = load_model_at(str(uri), tracking_uri)
         given[model.name] = model
     models: dict[str, ScoringModel] = {name: given[name] for name in need if name in given}
     if not models:
@@ -79,7 +90,14 @@ def load_scoring_models(
     return models
 
 
-def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
+def load_model_at(uri: str, tracking_uri: str | None) -> ScoringModel:
+    """Load one model (a folder or an MLflow URI) through tracking, as scoring uses it.
+
+    Raises
+    ------
+    ValueError
+        When it cannot be loaded (with what to do), or does not say which model it is.
+    """
     try:
         pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias

@@ -14,7 +14,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext, rep_features
+from stagnation.features import FeatureContext, new_business_at_risk, rep_features
 from stagnation.scoring._matching import MatchingSettings, _coach_pool, assign_coaches
 from stagnation.scoring._models import ScoringModel
 
@@ -75,6 +75,37 @@ def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
     for column in _ROSTER_FEATURES:
         roster[column] = features[column].to_numpy()
     return roster
+
+
+def rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
+    """Return one ``coach`` row per rep scored: P(slide), the new business at risk, reasons."""
+    if features.empty:
+        return pd.DataFrame()
+    predicted = model.predict(features)
+    horizon = float(model.settings["horizon_days"])
+    at = pd.Timestamp(features["as_of"].iloc[0])
+    at_risk = new_business_at_risk(crm, at, features["rep_id"], horizon)
+    value = predicted["score"].to_numpy() * at_risk
+    team = (
+        crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
+        if crm.reps is not None
+        else pd.NA
+    )
+    return pd.DataFrame(
+        {
+            "action": "coach",
+            "entity_type": "rep",
+            "entity_id": features["rep_id"].to_numpy(),
+            "score": predicted["score"].to_numpy(),
+            "expected_value": value,
+            "priority": value,
+            "current_owner": pd.NA,
+            "reasons": model.reasons(features),
+            "model_name": model.registered_name,
+            "model_version": model.version,
+            "team": team,
+        }
+    )
 
 
 def coach_reps(
