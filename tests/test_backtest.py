@@ -17,7 +17,7 @@ from stagnation.backtest import (
     priority_beats_rule,
 )
 from stagnation.crm import CRM, load_crm
-from stagnation.training import TrainingResult
+from stagnation.training import ModelCard, TrainingResult
 from stagnation.workflow import read_truth, train_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -39,7 +39,12 @@ def _result(name: str, holdout: pd.DataFrame, scores: list[float], value_model=N
         model=None,
         feature_names=features,
         value_model=value_model,
-        settings={"horizon_days": 90},
+        card=ModelCard(
+            model=name,  # type: ignore[arg-type]
+            labels={"horizon_days": 90},  # type: ignore[arg-type]
+            cutoff="2025-01-01",  # type: ignore[arg-type]
+            features=features,
+        ),
         metrics=pd.DataFrame(),
         holdout=holdout,
         holdout_scores=pd.DataFrame({"lightgbm": scores}),

@@ -216,7 +216,7 @@ def backtest_reps(
     if result.name != "rep-passivity":
         raise ValueError(f"backtest_reps needs the rep-passivity model, not {result.name}")
     holdout = result.holdout
-    horizon = int(result.settings["horizon_days"])
+    horizon = result.card.horizon_days
     probability = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
     at_risk = np.zeros(len(holdout))
     for at in holdout["as_of"].unique():
@@ -266,11 +266,9 @@ def rep_thresholds(
     """
     if result.name != "rep-passivity":
         raise ValueError(f"rep_thresholds needs the rep-passivity model, not {result.name}")
-    base = float(result.settings["positive_rate"])
+    base = float(result.card.positive_rate or 0.0)
     score = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
-    slid = np.asarray(
-        slide_truth(truth, result.holdout, int(result.settings["horizon_days"])), dtype=bool
-    )
+    slid = np.asarray(slide_truth(truth, result.holdout, result.card.horizon_days), dtype=bool)
     rows = []
     for lift in lifts:
         flagged = score >= lift * base

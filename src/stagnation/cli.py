@@ -38,6 +38,7 @@ from stagnation.snapshots import features_at
 
 if TYPE_CHECKING:
     from stagnation.importers import ImportResult
+    from stagnation.training import ModelCard
 
 #: Exit code for bad input or bad arguments (as click uses for usage errors).
 EXIT_BAD_INPUT = 2
@@ -319,7 +320,7 @@ def train(
                 style="bold green",
             )
         )
-        out.print(plan_table(result.settings, name))
+        out.print(plan_table(result.card, name))
         out.print(holdout_table(result.holdout_table(), name))
         verdict = result.verdict_table()
         if not verdict.empty:
@@ -332,7 +333,7 @@ def train(
             for baseline, row in verdict.iterrows():
                 table.add_row(str(baseline), row["roc_auc_diff"], row["lift_at_10_diff"])
             out.print(table)
-        beats = bool(result.settings.get("beats_baselines", True))
+        beats = result.card.beats_baselines is not False
         out.print(
             Text(f"{name}: the model {result.verdict()}.", style="green" if beats else "yellow")
         )
@@ -349,17 +350,17 @@ def train(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def plan_table(settings: dict, name: str) -> Table:
+def plan_table(card: ModelCard, name: str) -> Table:
     """Return the evaluation plan of a training run (its splits) as a printable table."""
     table = Table(
-        title=f"{name}: {settings.get('grid_frequency', '')} as_of grid, "
-        f"{settings.get('n_splits', 0)} fold(s) + holdout, blocks of {settings.get('block', '?')}, "
-        f"gap {settings.get('gap_days', '?')} days",
+        title=f"{name}: {card.grid_frequency or ''} as_of grid, "
+        f"{card.n_splits or 0} fold(s) + holdout, blocks of {card.block or '?'}, "
+        f"gap {card.gap_days or '?'} days",
         title_justify="left",
     )
     for column in ["split", "train as_of before", "validate as_of", "rows", "positives"]:
         table.add_column(column, justify="right" if column in ("rows", "positives") else "left")
-    for split, facts in settings.get("splits", {}).items():
+    for split, facts in card.splits.items():
         table.add_row(
             split,
             facts["train_before"],
@@ -367,7 +368,7 @@ def plan_table(settings: dict, name: str) -> Table:
             f"{facts['train_rows']:,} / {facts['validation_rows']:,}",
             f"{facts['train_positives']:,} / {facts['validation_positives']:,}",
         )
-    for split in settings.get("skipped_folds", {}):
+    for split in card.skipped_folds:
         table.add_row(split, "skipped: too few positives", "", "", "")
     return table
 

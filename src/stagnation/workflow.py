@@ -194,19 +194,14 @@ def train_model(
             + ("eligible rep" if name == "rep-passivity" else "dormant customer")
             + " on any as_of date"
         )
-    run_settings: dict[str, Any] = {
-        **settings.model_dump(),  # horizon_days, dormant_days, ...: what scoring must reuse
-        "model": name,
-        "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S}",
-        "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
-    }
-    if pool_rules and name == "customer-recycling":
-        run_settings["pool_rules"] = dict(pool_rules)
     say(f"training on {len(snapshots):,} snapshots")
     result = train(
         snapshots,
         name,
-        settings=run_settings,
+        labels=settings,  # horizon_days, dormant_days, ...: what scoring must reuse
+        cutoff=cutoff,
+        tables={table: len(frame) for table, frame in ctx.crm.tables()},
+        pool_rules=dict(pool_rules) if pool_rules and name == "customer-recycling" else None,
         truth=truth,
         n_splits=n_splits,
         grid=chosen,

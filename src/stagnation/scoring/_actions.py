@@ -166,19 +166,14 @@ def score_with_drift(
     if min_score is not None:
         keep = keep.model_copy(update={"min_score": min_score})
 
-    check_prediction_moment(
-        crm, at, horizon_days=max(int(m.settings["horizon_days"]) for m in models.values())
-    )
+    check_prediction_moment(crm, at, horizon_days=max(m.card.horizon_days for m in models.values()))
     first = next(iter(models.values()))
     say("indexing the extract")
-    contexts = {
-        int(first.settings["dormant_days"]): FeatureContext.build(
-            crm, dormant_days=int(first.settings["dormant_days"])
-        )
-    }
+    contexts: dict[int, FeatureContext] = {}
 
     def context(model: ScoringModel) -> FeatureContext:
-        dormant = int(model.settings["dormant_days"])
+        # one index per dormancy the models were trained with (usually one for both)
+        dormant = model.card.dormant_days
         if dormant not in contexts:
             contexts[dormant] = FeatureContext.build(crm, dormant_days=dormant)
         return contexts[dormant]
@@ -229,10 +224,10 @@ def score_with_drift(
         actions = actions.loc[actions["score"] >= keep.min_score]
     warnings = tuple(
         f"{name}: this model did not clearly beat its best baseline "
-        f"({m.settings.get('verdict', {}).get('best_baseline', '?')}) out of time when it was "
+        f"({m.card.verdict.best_baseline if m.card.verdict else '?'}) out of time when it was "
         "trained; read its scores with that in mind (see its model card)"
         for name, m in models.items()
-        if m.settings.get("beats_baselines") is False
+        if m.card.beats_baselines is False
     )
     return ScoringResult(
         rank_actions(actions, at, top), pd.concat(drift, ignore_index=True), warnings

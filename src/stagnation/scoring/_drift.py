@@ -29,7 +29,7 @@ def feature_drift(
     A model owner reads it before promoting a challenger trained on older data.
     """
     model = load_model_at(str(model_uri), tracking_uri)
-    ctx = FeatureContext.build(crm, dormant_days=int(model.settings["dormant_days"]))
+    ctx = FeatureContext.build(crm, dormant_days=model.card.dormant_days)
     entity: Literal["rep", "customer"] = "rep" if model.name == "rep-passivity" else "customer"
     features = features_at(ctx, entity, pd.Timestamp(as_of), dormant_days=ctx.dormant_days)
     return model_drift(model, features)
@@ -37,13 +37,11 @@ def feature_drift(
 
 def model_drift(model: ScoringModel, features: pd.DataFrame) -> pd.DataFrame:
     """Return the PSI of each model feature of today's rows against the training rows."""
-    reference = model.settings.get("reference") or {}
+    reference = model.card.reference or {}
     wanted = {name: reference[name] for name in model.feature_names if name in reference}
     elapsed = 0.0
-    if model.settings.get("reference_as_of") and len(features):
-        since = pd.Timestamp(features["as_of"].iloc[0]) - pd.Timestamp(
-            model.settings["reference_as_of"]
-        )
+    if model.card.reference_as_of is not None and len(features):
+        since = pd.Timestamp(features["as_of"].iloc[0]) - pd.Timestamp(model.card.reference_as_of)
         elapsed = since / DAY
     table = (
         population_stability(wanted, features, elapsed_days=elapsed)

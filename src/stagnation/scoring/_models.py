@@ -12,7 +12,7 @@ import pandas as pd
 from stagnation.scoring._reasons import top_reasons
 from stagnation.scoring._yardsticks import yardsticks
 from stagnation.tracking import load_model, model_features, model_version, to_model_input
-from stagnation.training import REGISTERED_NAMES, ModelName, explained_estimator
+from stagnation.training import REGISTERED_NAMES, ModelCard, ModelName, explained_estimator
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class ScoringModel:
 
     name: ModelName
     pyfunc: Any
-    settings: dict[str, Any]
+    card: ModelCard
     registered_name: str
     version: str
 
@@ -50,7 +50,7 @@ class ScoringModel:
         """Return each row's top three reasons, each read against its yardstick."""
         rows = features.reset_index(drop=True)
         entity: Literal["rep", "customer"] = "rep" if self.name == "rep-passivity" else "customer"
-        compare = yardsticks(entity, rows, self.settings.get("reference"))
+        compare = yardsticks(entity, rows, self.card.reference)
         return top_reasons(self.contributions(rows), rows, compare=compare).to_numpy()
 
 
@@ -62,7 +62,7 @@ def load_scoring_models(
 ) -> dict[str, ScoringModel]:
     """Load the models to score with: the given URIs or folders, else each model's champion.
 
-    Each model says which one it is in its settings, so the URIs may come in any order. When
+    Each model says which one it is in its card, so the URIs may come in any order. When
     URIs are given, scoring uses those models only (a batch job that ships one exported model
     never reaches for a registry); without URIs it loads the ``champion`` of each model in
     ``need``.
@@ -99,14 +99,11 @@ def load_model_at(uri: str, tracking_uri: str | None) -> ScoringModel:
         When it cannot be loaded (with what to do), or does not say which model it is.
     """
     try:
-        pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
+        pyfunc, card = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias
         raise ValueError(
             f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
             "--model-uri with a model folder or URI"
         ) from err
-    given = settings.get("model")
-    if given != "rep-passivity" and given != "customer-recycling":
-        raise ValueError(f"{uri} does not say which model it is (settings['model'])")
     version = model_version(uri, tracking_uri=tracking_uri)
-    return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)
+    return ScoringModel(card.model, pyfunc, card, REGISTERED_NAMES[card.model], version)

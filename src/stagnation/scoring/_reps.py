@@ -43,7 +43,7 @@ class ActionSettings(BaseModel):
 
 def rep_threshold(model: ScoringModel, settings: ActionSettings) -> float:
     """Return the P(slide) a rep needs for a row: ``min_rep_lift`` x base rate, and min_score."""
-    base = float(model.settings.get("positive_rate") or 0.0)
+    base = float(model.card.positive_rate or 0.0)
     return max(settings.min_rep_lift * base, settings.min_score or 0.0)
 
 
@@ -82,7 +82,7 @@ def rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.Dat
     if features.empty:
         return pd.DataFrame()
     predicted = model.predict(features)
-    horizon = float(model.settings["horizon_days"])
+    horizon = float(model.card.horizon_days)
     at = pd.Timestamp(features["as_of"].iloc[0])
     at_risk = new_business_at_risk(crm, at, features["rep_id"], horizon)
     value = predicted["score"].to_numpy() * at_risk

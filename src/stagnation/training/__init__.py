@@ -6,6 +6,7 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
 from stagnation.training._calibration import RecalibratedModel, calibrate, explained_estimator
+from stagnation.training._card import SCHEMA_VERSION, ModelCard, Verdict
 from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import (
     GROWS_WITH_TIME,
@@ -39,10 +40,12 @@ __all__ = [
     "GROWS_WITH_TIME",
     "MAJOR_SHIFT",
     "REGISTERED_NAMES",
+    "SCHEMA_VERSION",
     "STRATEGIES",
     "Interval",
     "LightGBMRisk",
     "LightGBMValue",
+    "ModelCard",
     "ModelName",
     "NotEnoughHistory",
     "RecalibratedModel",
@@ -50,6 +53,7 @@ __all__ = [
     "SplitWindow",
     "TemporalSplit",
     "TrainingResult",
+    "Verdict",
     "baselines",
     "bin_codes",
     "calibrate",
