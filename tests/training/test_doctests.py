@@ -10,6 +10,7 @@ import pytest
 from stagnation.training import (
     _baselines,
     _calibration,
+    _card,
     _compare,
     _drift,
     _metrics,
@@ -17,7 +18,7 @@ from stagnation.training import (
     _split,
 )
 
-MODULES = [_baselines, _calibration, _compare, _drift, _metrics, _plan, _split]
+MODULES = [_baselines, _calibration, _card, _compare, _drift, _metrics, _plan, _split]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

@@ -13,18 +13,10 @@ from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 from stagnation.snapshots import customer_snapshots, rep_snapshots
-from stagnation.training import ENTITY_ID, TrainingResult, train
+from stagnation.training import ENTITY_ID, TrainingResult, labels_of, train
 
 SAMPLE = Path("data/sample")
 TARGETS = ["rep-passivity", "customer-recycling"]
-
-
-def _labels(
-    snapshots: pd.DataFrame, name: str
-) -> RepPassivitySettings | CustomerReactivationSettings:
-    """Return the label settings the snapshots carry (``attrs["settings"]``) as their class."""
-    kind = RepPassivitySettings if name == "rep-passivity" else CustomerReactivationSettings
-    return kind(**snapshots.attrs["settings"])
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +27,9 @@ def trained() -> dict[str, tuple[pd.DataFrame, TrainingResult, float]]:
     for name, build in zip(TARGETS, [rep_snapshots, customer_snapshots], strict=True):
         snapshots = build(ctx)
         started = time.perf_counter()
-        result = train(snapshots, name, labels=_labels(snapshots, name), truth=truth)
+        result = train(
+            snapshots, name, labels=labels_of(name, snapshots.attrs["settings"]), truth=truth
+        )
         out[name] = (snapshots, result, time.perf_counter() - started)
     return out
 
@@ -129,7 +123,12 @@ def test_too_few_positives_are_refused() -> None:
     snapshots["label"] = False
     snapshots.loc[snapshots.index[-3:], "label"] = True
     with pytest.raises(ValueError, match="positives to train on"):
-        train(snapshots, "rep-passivity", labels=_labels(snapshots, "rep-passivity"), n_splits=1)
+        train(
+            snapshots,
+            "rep-passivity",
+            labels=labels_of("rep-passivity", snapshots.attrs["settings"]),
+            n_splits=1,
+        )
 
 
 def test_missing_features_are_refused() -> None:
@@ -151,7 +150,7 @@ def test_the_company_pool_rule_is_measured_when_the_settings_carry_it(trained) -
     result = train(
         snapshots,
         "customer-recycling",
-        labels=_labels(snapshots, "customer-recycling"),
+        labels=labels_of("customer-recycling", snapshots.attrs["settings"]),
         pool_rules=rules,
         n_splits=0,
     )

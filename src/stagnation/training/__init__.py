@@ -6,7 +6,7 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
 from stagnation.training._calibration import RecalibratedModel, calibrate, explained_estimator
-from stagnation.training._card import SCHEMA_VERSION, ModelCard, Verdict
+from stagnation.training._card import SCHEMA_VERSION, ModelCard, Verdict, labels_of
 from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import (
     GROWS_WITH_TIME,
@@ -63,6 +63,7 @@ __all__ = [
     "expected_calibration_error",
     "explained_estimator",
     "feature_columns",
+    "labels_of",
     "minimum_history_days",
     "paired_difference",
     "paired_differences",

@@ -13,6 +13,7 @@ the label settings are folded into :attr:`ModelCard.labels`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -29,6 +30,17 @@ LABEL_SETTINGS: dict[str, type[RepPassivitySettings] | type[CustomerReactivation
     "rep-passivity": RepPassivitySettings,
     "customer-recycling": CustomerReactivationSettings,
 }
+
+
+def labels_of(name: ModelName, values: Mapping[str, Any]) -> LabelSettings:
+    """Return label settings of model ``name`` from plain values (``snapshots.attrs["settings"]``).
+
+    Examples
+    --------
+    >>> labels_of("customer-recycling", {"horizon_days": 120})
+    CustomerReactivationSettings(dormant_days=90, horizon_days=120)
+    """
+    return LABEL_SETTINGS[name].model_validate(dict(values))
 
 
 class _Frozen(BaseModel):
