@@ -43,7 +43,7 @@ def run(folder: Path) -> pd.DataFrame:
     return backtest(
         load_crm(folder),
         truth,
-        lambda ctx, name, cutoff: train_model(ctx, name, as_of=cutoff, n_splits=0),
+        lambda ctx, name, cutoff: train_model(ctx, name, cutoff=cutoff, n_splits=0),
         progress=print,
     )
 

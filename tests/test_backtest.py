@@ -191,7 +191,7 @@ def test_backtest_on_the_sample_finds_more_revivable_customers_than_random() -> 
 
     def train(ctx, name, cutoff):  # type: ignore[no-untyped-def]
         cutoffs.append((name, cutoff))
-        return train_model(ctx, name, as_of=cutoff, n_splits=0)
+        return train_model(ctx, name, cutoff=cutoff, n_splits=0)
 
     table = backtest(load_crm(SAMPLE), truth, train, rounds=2, customer_ks=[50], rep_ks=[5])
     assert [name for name, _ in cutoffs] == ["customer-recycling", "rep-passivity"] * 2

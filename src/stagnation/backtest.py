@@ -287,7 +287,7 @@ def rep_thresholds(
 
 
 #: How :func:`backtest` trains one model on the history before a cutoff, e.g.
-#: ``lambda ctx, name, cutoff: workflow.train_model(ctx, name, as_of=cutoff, n_splits=0)``.
+#: ``lambda ctx, name, cutoff: workflow.train_model(ctx, name, cutoff=cutoff, n_splits=0)``.
 Trainer = Callable[[FeatureContext, ModelName, pd.Timestamp], TrainingResult]
 
 

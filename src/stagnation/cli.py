@@ -294,7 +294,7 @@ def train(
                 result = train_model(
                     crm,
                     name,
-                    as_of=cutoff,
+                    cutoff=cutoff,
                     horizon_days=horizon_days,
                     dormant_days=dormant_days,
                     truth=truth,

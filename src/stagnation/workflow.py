@@ -128,7 +128,7 @@ def train_model(
     crm: CRM | FeatureContext,
     name: ModelName,
     *,
-    as_of: pd.Timestamp | str | None = None,
+    cutoff: pd.Timestamp | str | None = None,
     horizon_days: int | None = None,
     dormant_days: int | None = None,
     truth: dict[str, pd.DataFrame] | None = None,
@@ -137,7 +137,7 @@ def train_model(
     grid: str = "auto",
     pool_rules: dict[str, Any] | None = None,
 ) -> TrainingResult:
-    """Build training snapshots from history before ``as_of`` and train model ``name``.
+    """Build training snapshots from history before ``cutoff`` and train model ``name``.
 
     Parameters
     ----------
@@ -145,8 +145,9 @@ def train_model(
         The extract (or an already built feature context with the same dormancy).
     name
         ``rep-passivity`` or ``customer-recycling``.
-    as_of
-        Training cutoff: nothing at or after it is seen (default: the end of the data).
+    cutoff
+        Training cutoff (``stagnation train --as-of``): nothing at or after it is seen (default:
+        the end of the data).
     horizon_days, dormant_days
         Label settings (defaults per CONTRACT.md section 3); stored with the model.
     truth
@@ -175,7 +176,7 @@ def train_model(
     say = progress or (lambda _message: None)
     say("indexing the extract")
     ctx = FeatureContext.of(crm, dormant_days=settings.dormant_days)
-    cutoff = pd.Timestamp(as_of) if as_of is not None else data_end(ctx.crm)
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else data_end(ctx.crm)
     chosen, dates = training_grid(ctx.crm, name, settings, cutoff, grid)
     say(f"building {name} snapshots on {len(dates)} {chosen} dates up to {cutoff:%Y-%m-%d}")
     if isinstance(settings, RepPassivitySettings):
@@ -208,5 +209,5 @@ def train_model(
         progress=progress,
     )
     entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"
-    current = features_at(ctx, entity, cutoff, dormant_days=ctx.dormant_days)
+    current = features_at(ctx, entity, cutoff)
     return with_drift_reference(result, current, cutoff, snapshots)  # drift: like with like

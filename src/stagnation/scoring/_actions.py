@@ -185,7 +185,7 @@ def score_with_drift(
         rep_model = models["rep-passivity"]
         rep_ctx = context(rep_model)
         say("rep features, scores and reasons")
-        rep_features_at = features_at(rep_ctx, "rep", at, dormant_days=rep_ctx.dormant_days)
+        rep_features_at = features_at(rep_ctx, "rep", at)
         drift.append(model_drift(rep_model, rep_features_at))
         rep_rows = rep_actions(crm, rep_features_at, rep_model)
         if len(rep_rows):
@@ -210,7 +210,7 @@ def score_with_drift(
         customer_model = models["customer-recycling"]
         cust_ctx = context(customer_model)
         say("customer features")
-        cust_features = features_at(cust_ctx, "customer", at, dormant_days=cust_ctx.dormant_days)
+        cust_features = features_at(cust_ctx, "customer", at)
         drift.append(model_drift(customer_model, cust_features))
         parts.append(
             customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings, say)

@@ -31,7 +31,7 @@ def feature_drift(
     model = load_model_at(str(model_uri), tracking_uri)
     ctx = FeatureContext.build(crm, dormant_days=model.card.dormant_days)
     entity: Literal["rep", "customer"] = "rep" if model.name == "rep-passivity" else "customer"
-    features = features_at(ctx, entity, pd.Timestamp(as_of), dormant_days=ctx.dormant_days)
+    features = features_at(ctx, entity, pd.Timestamp(as_of))
     return model_drift(model, features)
 
 
