@@ -297,7 +297,9 @@ def train(
         # the choice uses every fold the history allows, whatever n_splits the evaluation asks
         auto = splitter if n_splits is None else plan_splits(dates, gap_days=horizon, grid=grid)
         folds = list(auto.split(frame))
-        candidate, candidate_scores = choose_candidate(frame, folds, features, name, given)
+        candidate, candidate_scores = choose_candidate(
+            frame, folds, features, name, given, groups=frame[entity].to_numpy()
+        )
         given |= candidate_params(name, candidate, len(frame))
     hyper = LightGBMRisk(**given).get_params(deep=False)
 
