@@ -27,7 +27,7 @@ import pandas as pd
 
 from stagnation.backtest import FIELD_RULE, backtest, backtest_summary, priority_beats_rule
 from stagnation.crm import load_crm
-from stagnation.workflow import read_truth
+from stagnation.workflow import read_truth, train_model
 
 try:
     from benchmarks._companies import default_companies
@@ -40,7 +40,12 @@ def run(folder: Path) -> pd.DataFrame:
     truth = read_truth(folder)
     if truth is None:
         raise SystemExit(f"{folder} has no truth/ folder: the backtest needs a simulated company")
-    return backtest(load_crm(folder), truth, progress=print)
+    return backtest(
+        load_crm(folder),
+        truth,
+        lambda ctx, name, cutoff: train_model(ctx, name, cutoff=cutoff, n_splits=0),
+        progress=print,
+    )
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ import pandas as pd
 from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
 from stagnation.snapshots import customer_snapshots, rep_snapshots
-from stagnation.training import TrainingResult, train
+from stagnation.training import TrainingResult, labels_of, train
 from stagnation.workflow import read_truth
 
 try:
@@ -45,7 +45,9 @@ def evaluate(folder: Path) -> dict[str, tuple[TrainingResult, float]]:
     for name, build in TARGETS.items():
         snapshots = build(ctx)
         started = time.perf_counter()
-        result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+        result = train(
+            snapshots, name, labels=labels_of(name, snapshots.attrs["settings"]), truth=truth
+        )
         out[name] = (result, time.perf_counter() - started)
     return out
 
@@ -105,7 +107,7 @@ def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None
         )
         print("\nholdout:")
         print(holdout_table(result).round(3).to_string())
-        facts = result.settings["splits"]
+        facts = result.card.splits
         print(
             "\nfit / calibration positives per split: "
             + ", ".join(
@@ -149,7 +151,12 @@ def study(seeds: list[int], reps: int, customers: int, tmp: Path) -> None:
         for name, build in TARGETS.items():
             snapshots = build(ctx)
             try:
-                result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+                result = train(
+                    snapshots,
+                    name,
+                    labels=labels_of(name, snapshots.attrs["settings"]),
+                    truth=truth,
+                )
             except TooFewPositives as refusal:
                 rows.append({"company": f"seed {seed}", "target": name, "splits": 0})
                 print(f"seed {seed} {name}: not trainable: {refusal}")

@@ -38,7 +38,7 @@ def run(folder: Path) -> pd.DataFrame:
     parts = []
     for round_ in range(3):
         cutoff = end - pd.DateOffset(months=3 * round_)
-        result = train_model(ctx, "rep-passivity", as_of=cutoff, n_splits=0)
+        result = train_model(ctx, "rep-passivity", cutoff=cutoff, n_splits=0)
         parts.append(rep_thresholds(result, truth, LIFTS))
     table = pd.concat(parts).groupby("lift", as_index=False).sum(numeric_only=True)
     table["threshold"] /= 3

@@ -17,8 +17,8 @@ from stagnation.backtest import (
     priority_beats_rule,
 )
 from stagnation.crm import CRM, load_crm
-from stagnation.training import TrainingResult
-from stagnation.workflow import read_truth
+from stagnation.training import ModelCard, TrainingResult
+from stagnation.workflow import read_truth, train_model
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 T = pd.Timestamp("2025-06-01")
@@ -39,7 +39,12 @@ def _result(name: str, holdout: pd.DataFrame, scores: list[float], value_model=N
         model=None,
         feature_names=features,
         value_model=value_model,
-        settings={"horizon_days": 90},
+        card=ModelCard(
+            model=name,  # type: ignore[arg-type]
+            labels={"horizon_days": 90},  # type: ignore[arg-type]
+            cutoff="2025-01-01",  # type: ignore[arg-type]
+            features=features,
+        ),
         metrics=pd.DataFrame(),
         holdout=holdout,
         holdout_scores=pd.DataFrame({"lightgbm": scores}),
@@ -182,7 +187,14 @@ def test_each_backtest_refuses_the_other_model() -> None:
 def test_backtest_on_the_sample_finds_more_revivable_customers_than_random() -> None:
     truth = read_truth(SAMPLE)
     assert truth is not None
-    table = backtest(load_crm(SAMPLE), truth, rounds=2, customer_ks=[50], rep_ks=[5])
+    cutoffs = []
+
+    def train(ctx, name, cutoff):  # type: ignore[no-untyped-def]
+        cutoffs.append((name, cutoff))
+        return train_model(ctx, name, cutoff=cutoff, n_splits=0)
+
+    table = backtest(load_crm(SAMPLE), truth, train, rounds=2, customer_ks=[50], rep_ks=[5])
+    assert [name for name, _ in cutoffs] == ["customer-recycling", "rep-passivity"] * 2
     assert set(table["entity_type"]) == {"customer", "rep"}
     # two rounds of three holdout months each, never overlapping
     assert table.groupby("entity_type")["as_of"].nunique().to_dict() == {"customer": 6, "rep": 6}

@@ -69,7 +69,7 @@ def test_export_writes_a_model_folder_that_scores(store: Path) -> None:
     result = CliRunner().invoke(cli.app, ["export", "--model", "rep-passivity", "--out", str(out)])
     assert result.exit_code == 0, result.output
     model, settings = load_model(str(out))
-    assert settings["horizon_days"] == 90
+    assert settings.horizon_days == 90
     rows = features_at(load_crm(SAMPLE), "rep", "2025-10-01")
     scores = model.predict(to_model_input(rows, model_features(model)))
     assert len(scores) == len(rows) and scores["score"].between(0, 1).all()

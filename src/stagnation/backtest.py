@@ -39,17 +39,18 @@ import numpy as np
 import pandas as pd
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext
+from stagnation.features import FeatureContext, new_business_at_risk
 from stagnation.labels import CustomerReactivationSettings
 from stagnation.simulator import customer_revivable_truth, customer_state_truth, slide_truth
 from stagnation.snapshots import data_end
-from stagnation.training import TrainingResult
+from stagnation.training import FIELD_RULE, STRATEGIES, ModelName, TrainingResult
 
 __all__ = [
     "CUSTOMER_KS",
     "FIELD_RULE",
     "REP_KS",
     "STRATEGIES",
+    "Trainer",
     "backtest",
     "backtest_customers",
     "backtest_reps",
@@ -62,12 +63,8 @@ __all__ = [
 CUSTOMER_KS: tuple[int, ...] = (25, 50, 100, 200)
 #: Default numbers of reps coached per ``as_of``.
 REP_KS: tuple[int, ...] = (3, 5, 10)
-#: Strategy names in the tables: ours (the action list's order first), the rules, random.
-PRIORITY, SCORE, RANDOM = "our priority", "our score", "random"
-POOL_RULE, RECENCY_RULE, DRIFT_RULE = "pool rule", "recency rule", "drift rule"
-STRATEGIES = (PRIORITY, SCORE, POOL_RULE, RECENCY_RULE, DRIFT_RULE, RANDOM)
-#: The rule of the field each entity's priority must beat.
-FIELD_RULE = {"customer": POOL_RULE, "rep": DRIFT_RULE}
+#: Strategy names in the tables (:data:`stagnation.training.STRATEGIES`, in that order).
+PRIORITY, SCORE, POOL_RULE, RECENCY_RULE, DRIFT_RULE, RANDOM = STRATEGIES
 
 COLUMNS = [
     "entity_type",
@@ -217,12 +214,10 @@ def backtest_reps(
         label marks, ``value`` = the new-customer revenue over one horizon (at the rate of the last
         365 days) of the reps among the K that truly slid: the new business a coach protects.
     """
-    from stagnation.scoring import new_business_at_risk
-
     if result.name != "rep-passivity":
         raise ValueError(f"backtest_reps needs the rep-passivity model, not {result.name}")
     holdout = result.holdout
-    horizon = int(result.settings["horizon_days"])
+    horizon = result.card.horizon_days
     probability = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
     at_risk = np.zeros(len(holdout))
     for at in holdout["as_of"].unique():
@@ -272,11 +267,9 @@ def rep_thresholds(
     """
     if result.name != "rep-passivity":
         raise ValueError(f"rep_thresholds needs the rep-passivity model, not {result.name}")
-    base = float(result.settings["positive_rate"])
+    base = float(result.card.positive_rate or 0.0)
     score = result.holdout_scores["lightgbm"].to_numpy(dtype=float)
-    slid = np.asarray(
-        slide_truth(truth, result.holdout, int(result.settings["horizon_days"])), dtype=bool
-    )
+    slid = np.asarray(slide_truth(truth, result.holdout, result.card.horizon_days), dtype=bool)
     rows = []
     for lift in lifts:
         flagged = score >= lift * base
@@ -294,9 +287,15 @@ def rep_thresholds(
     return pd.DataFrame(rows)
 
 
+#: How :func:`backtest` trains one model on the history before a cutoff, e.g.
+#: ``lambda ctx, name, cutoff: workflow.train_model(ctx, name, cutoff=cutoff, n_splits=0)``.
+Trainer = Callable[[FeatureContext, ModelName, pd.Timestamp], TrainingResult]
+
+
 def backtest(
     crm: CRM | FeatureContext,
     truth: dict[str, pd.DataFrame],
+    train: Trainer,
     *,
     rounds: int = 3,
     step_months: int = 3,
@@ -311,6 +310,8 @@ def backtest(
     activities backtests the customer model only. Both models use the default label settings
     (one feature context, the contract's dormancy) and no evaluation folds: the folds do not
     change the holdout's model, and without them the earliest cutoffs need less history.
+    ``train`` (:data:`Trainer`) is called with that context, the model name and the cutoff: the
+    backtest measures whatever training it is given and never reaches up to the workflow.
 
     Returns
     -------
@@ -318,8 +319,6 @@ def backtest(
         :func:`backtest_customers` and :func:`backtest_reps` of every round, stacked, with a
         ``cutoff`` column.
     """
-    from stagnation.workflow import train_model
-
     ctx = FeatureContext.of(crm, dormant_days=CustomerReactivationSettings().dormant_days)
     end = data_end(ctx.crm)
     parts = []
@@ -327,10 +326,10 @@ def backtest(
         cutoff = end - pd.DateOffset(months=step_months * round_)
         if progress is not None:
             progress(f"training both models on history before {cutoff:%Y-%m-%d}")
-        customers = train_model(ctx, "customer-recycling", as_of=cutoff, n_splits=0)
+        customers = train(ctx, "customer-recycling", cutoff)
         parts.append(backtest_customers(customers, truth, customer_ks).assign(cutoff=cutoff))
         if ctx.activities_by_rep is not None:
-            reps = train_model(ctx, "rep-passivity", as_of=cutoff, n_splits=0)
+            reps = train(ctx, "rep-passivity", cutoff)
             parts.append(backtest_reps(reps, ctx.crm, truth, rep_ks).assign(cutoff=cutoff))
     return pd.concat(parts, ignore_index=True)
 

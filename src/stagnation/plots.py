@@ -24,6 +24,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from stagnation.training import STRATEGIES
+
 __all__ = [
     "backtest_chart",
     "calibration_curve",
@@ -378,8 +380,6 @@ def backtest_chart(table: pd.DataFrame, *, title: str | None = None) -> Figure:
     >>> [ax.get_title() for ax in backtest_chart(table).axes]
     ['Customers: truly winnable in the top K']
     """
-    from stagnation.backtest import STRATEGIES
-
     required = {"entity_type", "as_of", "k", "strategy", "hits"}
     if missing := required - set(table.columns):
         raise ValueError(f"the backtest table lacks the columns {sorted(missing)}")

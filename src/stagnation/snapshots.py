@@ -171,14 +171,18 @@ def features_at(
     entity: Literal["rep", "customer"],
     as_of: pd.Timestamp | str,
     *,
-    dormant_days: int = 90,
+    dormant_days: int | None = None,
 ) -> pd.DataFrame:
     """Return one row of features per eligible entity at ``as_of`` (what the models score).
 
     Reps: :func:`~stagnation.labels.rep_population`; customers: the dormant customers of
     :func:`~stagnation.labels.customer_population`. Only events strictly before ``as_of`` count.
+    ``dormant_days`` defaults to the context's own (90 for an extract): a context is built
+    with its dormancy once, and need not be told it again.
     """
     at = pd.Timestamp(as_of)
+    if dormant_days is None:
+        dormant_days = source.dormant_days if isinstance(source, FeatureContext) else 90
     if entity == "rep":
         rep_settings = RepPassivitySettings(dormant_days=dormant_days)
         ctx = FeatureContext.of(source, dormant_days=dormant_days)

@@ -129,7 +129,7 @@ def train_model(
     crm: CRM | FeatureContext,
     name: ModelName,
     *,
-    as_of: pd.Timestamp | str | None = None,
+    cutoff: pd.Timestamp | str | None = None,
     horizon_days: int | None = None,
     dormant_days: int | None = None,
     truth: dict[str, pd.DataFrame] | None = None,
@@ -138,7 +138,7 @@ def train_model(
     grid: str = "auto",
     pool_rules: dict[str, Any] | None = None,
 ) -> TrainingResult:
-    """Build training snapshots from history before ``as_of`` and train model ``name``.
+    """Build training snapshots from history before ``cutoff`` and train model ``name``.
 
     Parameters
     ----------
@@ -146,8 +146,9 @@ def train_model(
         The extract (or an already built feature context with the same dormancy).
     name
         ``rep-passivity`` or ``customer-recycling``.
-    as_of
-        Training cutoff: nothing at or after it is seen (default: the end of the data).
+    cutoff
+        Training cutoff (``stagnation train --as-of``): nothing at or after it is seen (default:
+        the end of the data).
     horizon_days, dormant_days
         Label settings (defaults per CONTRACT.md section 3); stored with the model.
     truth
@@ -176,7 +177,7 @@ def train_model(
     say = progress or (lambda _message: None)
     say("indexing the extract")
     ctx = FeatureContext.of(crm, dormant_days=settings.dormant_days)
-    cutoff = pd.Timestamp(as_of) if as_of is not None else data_end(ctx.crm)
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else data_end(ctx.crm)
     chosen, dates = training_grid(ctx.crm, name, settings, cutoff, grid)
     say(f"building {name} snapshots on {len(dates)} {chosen} dates up to {cutoff:%Y-%m-%d}")
     if isinstance(settings, RepPassivitySettings):
@@ -195,24 +196,19 @@ def train_model(
             + ("eligible rep" if name == "rep-passivity" else "dormant customer")
             + " on any as_of date"
         )
-    run_settings: dict[str, Any] = {
-        **settings.model_dump(),  # horizon_days, dormant_days, ...: what scoring must reuse
-        "model": name,
-        "cutoff": f"{cutoff:%Y-%m-%d %H:%M:%S}",
-        "tables": {table: len(frame) for table, frame in ctx.crm.tables()},
-    }
-    if pool_rules and name == "customer-recycling":
-        run_settings["pool_rules"] = dict(pool_rules)
     say(f"training on {len(snapshots):,} snapshots")
     result = train(
         snapshots,
         name,
-        settings=run_settings,
+        labels=settings,  # horizon_days, dormant_days, ...: what scoring must reuse
+        cutoff=cutoff,
+        tables={table: len(frame) for table, frame in ctx.crm.tables()},
+        pool_rules=dict(pool_rules) if pool_rules and name == "customer-recycling" else None,
         truth=truth,
         n_splits=n_splits,
         grid=chosen,
         progress=progress,
     )
     entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"
-    current = features_at(ctx, entity, cutoff, dormant_days=ctx.dormant_days)
+    current = features_at(ctx, entity, cutoff)
     return with_drift_reference(result, current, cutoff, snapshots)  # drift: like with like

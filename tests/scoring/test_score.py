@@ -149,7 +149,7 @@ def test_every_eligible_rep_gets_a_row_and_only_those_at_risk_a_coach(
     from stagnation.scoring import load_scoring_models
 
     model = load_scoring_models(need=["rep-passivity"])["rep-passivity"]
-    base = float(model.settings["positive_rate"])
+    base = float(model.card.positive_rate or 0.0)
     drift = pd.read_csv(store / "actions.drift.csv")
     eligible = drift.loc[drift["model_name"] == "stagnation-rep-passivity", "rows"].iloc[0]
     coach = actions[actions["action"] == "coach"]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from lightgbm import LGBMClassifier, LGBMRegressor
 
-from stagnation.training import classification_metrics
+from stagnation.training import ModelCard, classification_metrics
 from stagnation.training._result import ENTITY_ID, TrainingResult
 
 if TYPE_CHECKING:  # imported lazily at run time: MLflow must come after pytest_configure
@@ -200,22 +200,27 @@ def make_result(
         columns=FEATURES,
         index=holdout.index[:60],
     )
-    settings = {
-        "horizon_days": 180 if name == "customer-recycling" else 90,
-        "dormant_days": 90,
-        "data_start": "2023-01-01",
-        "data_end": "2024-12-01",  # before the holdout: promote compares on every row
-        "cutoff": pd.Timestamp("2025-03-01"),
-        "grid": [f"2024-{m:02d}-01" for m in range(1, 13)] * 3,
-        "features": FEATURES,
-        "lightgbm_params": {"n_estimators": 40, "learning_rate": 0.1},
-    }
+    card = ModelCard.parse(
+        {
+            "model": name,
+            "labels": {
+                "horizon_days": 180 if name == "customer-recycling" else 90,
+                "dormant_days": 90,
+            },
+            "data_start": "2023-01-01",
+            "data_end": "2024-12-01",  # before the holdout: promote compares on every row
+            "cutoff": pd.Timestamp("2025-03-01"),
+            "grid": [f"2024-{m:02d}-01" for m in range(1, 13)] * 3,
+            "features": FEATURES,
+            "lightgbm_params": {"n_estimators": 40, "learning_rate": 0.1},
+        }
+    )
     return TrainingResult(
         name=name,  # type: ignore[arg-type]
         model=model,
         feature_names=list(FEATURES),
         value_model=value_model,
-        settings=settings,
+        card=card,
         metrics=pd.DataFrame(rows, columns=["model", "split", "metric", "value"]),
         holdout=holdout,
         holdout_scores=scores,

@@ -51,7 +51,7 @@ def test_run_holds_params_metrics_artifacts_and_version_notes(
 
     assert client.get_experiment(run.info.experiment_id).name == NAME
     params = run.data.params
-    assert params["horizon_days"] == "180"
+    assert params["labels.horizon_days"] == "180"  # the card nests its label settings
     assert params["lightgbm_params.n_estimators"] == "40"
     assert params["cutoff"] == "2025-03-01T00:00:00"
     assert params["grid"] == "<36 items: see settings.json>"  # too long for a param

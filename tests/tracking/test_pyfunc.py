@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import mlflow
@@ -32,9 +33,9 @@ def test_loaded_model_scores_plain_columns_like_the_classifier(
     value = np.clip(customer_result.value_model.predict(X), 0, None)
     np.testing.assert_allclose(out["expected_value"], expected * value)
     assert model_features(model) == ["days_since_order", "orders_365d", "industry"]
-    assert settings["horizon_days"] == 180
-    assert settings["cutoff"] == "2025-03-01T00:00:00"
-    assert settings["lightgbm_params"] == {"n_estimators": 40, "learning_rate": 0.1}
+    assert settings.horizon_days == 180 and settings.labels.dormant_days == 90
+    assert settings.cutoff == datetime(2025, 3, 1)
+    assert settings.lightgbm_params == {"n_estimators": 40, "learning_rate": 0.1}
 
 
 def test_unknown_and_missing_categories_score_as_missing(
@@ -55,7 +56,7 @@ def test_unknown_and_missing_categories_score_as_missing(
     learned = rep_result.holdout["industry"].cat.categories
     X = rows.assign(industry=pd.Categorical([None, None, "retail"], categories=learned))
     np.testing.assert_allclose(out["score"], rep_result.model.predict_proba(X)[:, 1])
-    assert settings["horizon_days"] == 90
+    assert settings.horizon_days == 90
 
 
 def test_signature_is_plain_and_example_has_no_ids(

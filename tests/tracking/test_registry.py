@@ -93,7 +93,7 @@ def test_export_writes_a_folder_that_loads_and_predicts(
     X = to_model_input(customer_result.holdout[customer_result.feature_names])
     assert model.predict(X)["score"].between(0, 1).all()
     _, settings = load_model(out)
-    assert settings["dormant_days"] == 90
+    assert settings.dormant_days == 90
     assert [p.name for p in out.parent.iterdir()] == ["customer"]  # no staging leftovers
 
 

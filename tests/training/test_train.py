@@ -11,8 +11,9 @@ import pytest
 
 from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
+from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 from stagnation.snapshots import customer_snapshots, rep_snapshots
-from stagnation.training import ENTITY_ID, TrainingResult, train
+from stagnation.training import ENTITY_ID, TrainingResult, labels_of, train
 
 SAMPLE = Path("data/sample")
 TARGETS = ["rep-passivity", "customer-recycling"]
@@ -26,7 +27,9 @@ def trained() -> dict[str, tuple[pd.DataFrame, TrainingResult, float]]:
     for name, build in zip(TARGETS, [rep_snapshots, customer_snapshots], strict=True):
         snapshots = build(ctx)
         started = time.perf_counter()
-        result = train(snapshots, name, settings=snapshots.attrs["settings"], truth=truth)
+        result = train(
+            snapshots, name, labels=labels_of(name, snapshots.attrs["settings"]), truth=truth
+        )
         out[name] = (snapshots, result, time.perf_counter() - started)
     return out
 
@@ -78,9 +81,9 @@ def test_calibrated_probabilities_on_the_holdout(trained, name: str) -> None:  #
     evaluated = result.holdout_scores["lightgbm"].to_numpy()
     assert not np.allclose(proba, evaluated)
     assert np.corrcoef(proba, evaluated)[0, 1] > 0.5  # measured 0.63 (customers), 0.76 (reps)
-    assert result.model.estimator.n_estimators_ == result.settings["n_estimators_fitted"]
+    assert result.model.estimator.n_estimators_ == result.card.n_estimators_fitted
     # plain strings instead of pandas categoricals score the same (MLflow signatures stay plain)
-    categorical = result.settings["categorical_features"]
+    categorical = result.card.categorical_features
     plain = result.holdout[result.feature_names].astype(dict.fromkeys(categorical, "str"))
     np.testing.assert_allclose(result.model.predict_proba(plain)[:, 1], proba)
 
@@ -89,18 +92,20 @@ def test_calibrated_probabilities_on_the_holdout(trained, name: str) -> None:  #
 @pytest.mark.parametrize("name", TARGETS)
 def test_holdout_comes_after_all_training_dates_plus_the_gap(trained, name: str) -> None:  # type: ignore[no-untyped-def]
     snapshots, result, _ = trained[name]
-    s = result.settings
-    gap = pd.Timedelta(days=s["horizon_days"])
+    s = result.card
+    gap = pd.Timedelta(days=s.horizon_days)
     holdout_first = result.holdout["as_of"].min()
-    assert holdout_first == pd.Timestamp(s["holdout_start"])
+    assert holdout_first == pd.Timestamp(s.holdout_start)
     assert result.holdout["as_of"].max() == snapshots["as_of"].max()
     for split in ("holdout", "fold_1", "fold_2", "fold_3"):
-        facts = s["splits"][split]
+        facts = s.splits[split]
         trained_until = pd.Timestamp(facts["calibration_as_of"][1])  # the latest data it saw
         assert pd.Timestamp(facts["fit_as_of"][1]) < pd.Timestamp(facts["calibration_as_of"][0])
         assert trained_until + gap < pd.Timestamp(facts["validate_from"])
-    assert pd.Timestamp(s["splits"]["holdout"]["validate_from"]) == holdout_first
-    assert s["rows"] == len(snapshots) and s["positives"] == int(snapshots["label"].sum())
+    assert pd.Timestamp(s.splits["holdout"]["validate_from"]) == holdout_first
+    assert s.rows == len(snapshots) and s.positives == int(snapshots["label"].sum())
+    # the card's cutoff defaults to the last as_of plus one horizon: every label window closed
+    assert pd.Timestamp(s.cutoff) == snapshots["as_of"].max() + gap
 
 
 @pytest.mark.slow
@@ -118,13 +123,24 @@ def test_too_few_positives_are_refused() -> None:
     snapshots["label"] = False
     snapshots.loc[snapshots.index[-3:], "label"] = True
     with pytest.raises(ValueError, match="positives to train on"):
-        train(snapshots, "rep-passivity", settings=snapshots.attrs["settings"], n_splits=1)
+        train(
+            snapshots,
+            "rep-passivity",
+            labels=labels_of("rep-passivity", snapshots.attrs["settings"]),
+            n_splits=1,
+        )
 
 
 def test_missing_features_are_refused() -> None:
     frame = pd.DataFrame({"rep_id": ["r1"], "as_of": [pd.Timestamp("2024-01-01")], "label": [1]})
     with pytest.raises(ValueError, match="lack the feature columns"):
-        train(frame, "rep-passivity", settings={"horizon_days": 90})
+        train(frame, "rep-passivity", labels=RepPassivitySettings())
+
+
+def test_label_settings_of_the_other_model_are_refused() -> None:
+    frame = pd.DataFrame({"rep_id": ["r1"], "as_of": [pd.Timestamp("2024-01-01")], "label": [1]})
+    with pytest.raises(ValueError, match="needs RepPassivitySettings"):
+        train(frame, "rep-passivity", labels=CustomerReactivationSettings())
 
 
 @pytest.mark.slow
@@ -134,9 +150,11 @@ def test_the_company_pool_rule_is_measured_when_the_settings_carry_it(trained) -
     result = train(
         snapshots,
         "customer-recycling",
-        settings=snapshots.attrs["settings"] | {"pool_rules": rules},
+        labels=labels_of("customer-recycling", snapshots.attrs["settings"]),
+        pool_rules=rules,
         n_splits=0,
     )
     assert "pool_rule_company" in set(result.metrics["model"])
-    assert "pool_rule_company" in result.settings["verdict"]["against"]
-    assert result.settings["pool_rules"] == rules
+    assert result.card.verdict is not None
+    assert "pool_rule_company" in result.card.verdict.against
+    assert result.card.pool_rules == rules

@@ -13,7 +13,7 @@ import re
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -24,6 +24,9 @@ from rich.text import Text
 from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
 from stagnation.crm import check_writable, load_crm, write_table
 from stagnation.errors import BadOption, NotEnoughData
+
+if TYPE_CHECKING:
+    from stagnation.training import ModelCard
 
 
 class Entity(StrEnum):
@@ -170,7 +173,7 @@ def train(
                 result = train_model(
                     crm,
                     name,
-                    as_of=cutoff,
+                    cutoff=cutoff,
                     horizon_days=horizon_days,
                     dormant_days=dormant_days,
                     truth=truth,
@@ -196,7 +199,7 @@ def train(
                 style="bold green",
             )
         )
-        out.print(plan_table(result.settings, name))
+        out.print(plan_table(result.card, name))
         out.print(holdout_table(result.holdout_table(), name))
         verdict = result.verdict_table()
         if not verdict.empty:
@@ -209,7 +212,7 @@ def train(
             for baseline, row in verdict.iterrows():
                 table.add_row(str(baseline), row["roc_auc_diff"], row["lift_at_10_diff"])
             out.print(table)
-        beats = bool(result.settings.get("beats_baselines", True))
+        beats = result.card.beats_baselines is not False
         out.print(
             Text(f"{name}: the model {result.verdict()}.", style="green" if beats else "yellow")
         )
@@ -226,17 +229,17 @@ def train(
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def plan_table(settings: dict, name: str) -> Table:
+def plan_table(card: ModelCard, name: str) -> Table:
     """Return the evaluation plan of a training run (its splits) as a printable table."""
     table = Table(
-        title=f"{name}: {settings.get('grid_frequency', '')} as_of grid, "
-        f"{settings.get('n_splits', 0)} fold(s) + holdout, blocks of {settings.get('block', '?')}, "
-        f"gap {settings.get('gap_days', '?')} days",
+        title=f"{name}: {card.grid_frequency or ''} as_of grid, "
+        f"{card.n_splits or 0} fold(s) + holdout, blocks of {card.block or '?'}, "
+        f"gap {card.gap_days or '?'} days",
         title_justify="left",
     )
     for column in ["split", "train as_of before", "validate as_of", "rows", "positives"]:
         table.add_column(column, justify="right" if column in ("rows", "positives") else "left")
-    for split, facts in settings.get("splits", {}).items():
+    for split, facts in card.splits.items():
         table.add_row(
             split,
             facts["train_before"],
@@ -244,7 +247,7 @@ def plan_table(settings: dict, name: str) -> Table:
             f"{facts['train_rows']:,} / {facts['validation_rows']:,}",
             f"{facts['train_positives']:,} / {facts['validation_positives']:,}",
         )
-    for split in settings.get("skipped_folds", {}):
+    for split in card.skipped_folds:
         table.add_row(split, "skipped: too few positives", "", "", "")
     return table
 

@@ -19,6 +19,7 @@ from stagnation.features._customer import (
     customer_features,
 )
 from stagnation.features._definitions import Change, FeatureDef, Says, describe
+from stagnation.features._money import new_business_at_risk
 from stagnation.features._rep import T_MODEL_STAGES, rep_features
 from stagnation.features._rep_definitions import REP_CATEGORICALS, REP_FEATURES
 from stagnation.features._status import (
@@ -48,5 +49,6 @@ __all__ = [
     "customer_features",
     "customer_status",
     "describe",
+    "new_business_at_risk",
     "rep_features",
 ]

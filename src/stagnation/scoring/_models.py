@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from stagnation.errors import BadExtract, BadOption, ModelNotFound
-from stagnation.training import REGISTERED_NAMES, ModelName
+from stagnation.scoring._reasons import top_reasons
+from stagnation.scoring._yardsticks import yardsticks
+from stagnation.tracking import load_model, model_features, model_version, to_model_input
+from stagnation.training import REGISTERED_NAMES, ModelCard, ModelName, explained_estimator
 
 
 @dataclass(frozen=True)
@@ -18,21 +22,17 @@ class ScoringModel:
 
     name: ModelName
     pyfunc: Any
-    settings: dict[str, Any]
+    card: ModelCard
     registered_name: str
     version: str
 
     @property
     def feature_names(self) -> list[str]:
         """Return the model's input columns."""
-        from stagnation.tracking import model_features
-
         return model_features(self.pyfunc)
 
     def predict(self, features: pd.DataFrame) -> pd.DataFrame:
         """Return ``score`` (and ``expected_value``) for feature rows, checking the inputs."""
-        from stagnation.tracking import to_model_input
-
         missing = [n for n in self.feature_names if n not in features.columns]
         if missing:
             raise BadExtract(
@@ -45,22 +45,14 @@ class ScoringModel:
         """Return LightGBM's per-row feature contributions for the rows (reasons)."""
         model = self.pyfunc.unwrap_python_model()
         X = model.features(features)
-        return _booster(model.classifier).contributions(X)
+        return explained_estimator(model.classifier).contributions(X)
 
-
-def _booster(classifier: Any) -> Any:
-    """Return the LightGBM estimator inside a calibrated (and frozen) classifier."""
-    seen = classifier
-    for _ in range(5):
-        if hasattr(seen, "contributions"):
-            return seen
-        inner = getattr(seen, "estimator", None)
-        if inner is None and hasattr(seen, "calibrated_classifiers_"):
-            inner = seen.calibrated_classifiers_[0].estimator
-        if inner is None:
-            break
-        seen = inner
-    raise ValueError("the model holds no LightGBM estimator to explain its scores with")
+    def reasons(self, features: pd.DataFrame) -> np.ndarray:
+        """Return each row's top three reasons, each read against its yardstick."""
+        rows = features.reset_index(drop=True)
+        entity: Literal["rep", "customer"] = "rep" if self.name == "rep-passivity" else "customer"
+        compare = yardsticks(entity, rows, self.card.reference)
+        return top_reasons(self.contributions(rows), rows, compare=compare).to_numpy()
 
 
 def load_scoring_models(
@@ -71,7 +63,7 @@ def load_scoring_models(
 ) -> dict[str, ScoringModel]:
     """Load the models to score with: the given URIs or folders, else each model's champion.
 
-    Each model says which one it is in its settings, so the URIs may come in any order. When
+    Each model says which one it is in its card, so the URIs may come in any order. When
     URIs are given, scoring uses those models only (a batch job that ships one exported model
     never reaches for a registry); without URIs it loads the ``champion`` of each model in
     ``need``.
@@ -83,11 +75,12 @@ def load_scoring_models(
     """
     if not model_uris:
         return {
-            name: _load(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri) for name in need
+            name: load_model_at(f"models:/{REGISTERED_NAMES[name]}@champion", tracking_uri)
+            for name in need
         }
     given: dict[str, ScoringModel] = {}
     for uri in model_uris:
-        model = _load(str(uri), tracking_uri)
+        model = load_model_at(str(uri), tracking_uri)
         given[model.name] = model
     models: dict[str, ScoringModel] = {name: given[name] for name in need if name in given}
     if not models:
@@ -98,18 +91,20 @@ def load_scoring_models(
     return models
 
 
-def _load(uri: str, tracking_uri: str | None) -> ScoringModel:
-    from stagnation.tracking import load_model, model_version
+def load_model_at(uri: str, tracking_uri: str | None) -> ScoringModel:
+    """Load one model (a folder or an MLflow URI) through tracking, as scoring uses it.
 
+    Raises
+    ------
+    ValueError
+        When it cannot be loaded (with what to do), or does not say which model it is.
+    """
     try:
-        pyfunc, settings = load_model(uri, tracking_uri=tracking_uri)
+        pyfunc, card = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias
         raise ModelNotFound(
             f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
             "--model-uri with a model folder or URI"
         ) from err
-    given = settings.get("model")
-    if given != "rep-passivity" and given != "customer-recycling":
-        raise ModelNotFound(f"{uri} does not say which model it is (settings['model'])")
     version = model_version(uri, tracking_uri=tracking_uri)
-    return ScoringModel(given, pyfunc, settings, REGISTERED_NAMES[given], version)
+    return ScoringModel(card.model, pyfunc, card, REGISTERED_NAMES[card.model], version)

@@ -14,11 +14,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext, rep_features
+from stagnation.features import FeatureContext, new_business_at_risk, rep_features
 from stagnation.scoring._matching import MatchingSettings, _coach_pool, assign_coaches
 from stagnation.scoring._models import ScoringModel
 
-DAY = pd.Timedelta(days=1)
 _ROSTER_FEATURES = ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d")
 
 
@@ -44,7 +43,7 @@ class ActionSettings(BaseModel):
 
 def rep_threshold(model: ScoringModel, settings: ActionSettings) -> float:
     """Return the P(slide) a rep needs for a row: ``min_rep_lift`` x base rate, and min_score."""
-    base = float(model.settings.get("positive_rate") or 0.0)
+    base = float(model.card.positive_rate or 0.0)
     return max(settings.min_rep_lift * base, settings.min_score or 0.0)
 
 
@@ -78,23 +77,35 @@ def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
     return roster
 
 
-def new_business_at_risk(
-    crm: CRM, at: pd.Timestamp, rep_ids: pd.Series | np.ndarray, horizon_days: float
-) -> np.ndarray:
-    """Return, per rep, its revenue from customers first won in the last 365 days, per horizon.
-
-    The revenue rate of the 365 days before ``at`` (only orders before ``at`` count), scaled to
-    ``horizon_days``; 0 for a rep without new customers. A slide stops this revenue, so
-    ``P(slide) x this`` is the new business at risk that ranks reps in the action list.
-    """
-    if crm.orders is None or "rep_id" not in crm.orders.columns:
-        return np.zeros(len(rep_ids))
-    orders = crm.orders.loc[crm.orders["ordered_at"] < at]
-    first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
-    year = at - 365 * DAY
-    new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
-    per_day = new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
-    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
+def rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
+    """Return one ``coach`` row per rep scored: P(slide), the new business at risk, reasons."""
+    if features.empty:
+        return pd.DataFrame()
+    predicted = model.predict(features)
+    horizon = float(model.card.horizon_days)
+    at = pd.Timestamp(features["as_of"].iloc[0])
+    at_risk = new_business_at_risk(crm, at, features["rep_id"], horizon)
+    value = predicted["score"].to_numpy() * at_risk
+    team = (
+        crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
+        if crm.reps is not None
+        else pd.NA
+    )
+    return pd.DataFrame(
+        {
+            "action": "coach",
+            "entity_type": "rep",
+            "entity_id": features["rep_id"].to_numpy(),
+            "score": predicted["score"].to_numpy(),
+            "expected_value": value,
+            "priority": value,
+            "current_owner": pd.NA,
+            "reasons": model.reasons(features),
+            "model_name": model.registered_name,
+            "model_version": model.version,
+            "team": team,
+        }
+    )
 
 
 def coach_reps(

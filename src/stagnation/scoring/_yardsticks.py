@@ -116,7 +116,7 @@ def yardsticks(
     features
         The scored rows (positional ``i``), all of them: the peers' median is theirs.
     reference
-        The model's drift reference (``settings["reference"]``); entries with ``rates`` and
+        The model's drift reference (``ModelCard.reference``); entries with ``rates`` and
         ``base_rate`` give base-rate comparisons.
 
     Returns

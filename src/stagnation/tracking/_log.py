@@ -260,7 +260,7 @@ def log_training(
     _check(result)
     uri = open_store(tracking_uri)
     commit = source_commit or git_commit()
-    settings = json_safe(result.settings)
+    settings = json_safe(result.card.to_json())
     name = result.registered_name
     mlflow_client = client(uri)
     categories = learned_categories(result.holdout, result.feature_names)

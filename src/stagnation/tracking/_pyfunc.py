@@ -27,8 +27,8 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel, PythonModel
 from mlflow.types.schema import ColSpec, Schema
 
-import stagnation
 from stagnation.errors import ModelNotFound
+from stagnation.training import ModelCard
 
 from ._uri import resolve_tracking_uri, using
 
@@ -225,7 +225,7 @@ def pip_requirements() -> list[str]:
 
 def package_dir() -> str:
     """Return the folder of the ``stagnation`` package, shipped with each model as code."""
-    return str(Path(stagnation.__file__).resolve().parent)
+    return str(Path(__file__).resolve().parents[1])  # stagnation/tracking/_pyfunc.py
 
 
 def model_metadata(model: StagnationModel) -> dict[str, Any]:
@@ -242,8 +242,8 @@ def model_metadata(model: StagnationModel) -> dict[str, Any]:
 
 def load_model(
     model_uri: str | Path, *, tracking_uri: str | None = None
-) -> tuple[PyFuncModel, dict[str, Any]]:
-    """Load a stagnation model and the settings it was trained with.
+) -> tuple[PyFuncModel, ModelCard]:
+    """Load a stagnation model and the card it was trained with.
 
     Parameters
     ----------
@@ -258,8 +258,13 @@ def load_model(
     -------
     tuple
         The :class:`PyFuncModel` (``predict`` takes plain columns, see
-        :func:`to_model_input`) and the training settings as a dict of JSON types (timestamps
-        as ISO strings).
+        :func:`to_model_input`) and its :class:`~stagnation.training.ModelCard` (a model
+        trained before the card, with flat settings, is read too).
+
+    Raises
+    ------
+    ValueError
+        When the folder or URI holds no stagnation model, or its card does not fit.
     """
     uri = str(model_uri)
     if "://" not in uri and not uri.startswith(("models:", "runs:")):
@@ -278,7 +283,7 @@ def load_model(
     block = (model.metadata.metadata or {}).get(METADATA_KEY)
     if block is None:
         raise ModelNotFound(f"{model_uri} is not a stagnation model (no {METADATA_KEY!r} metadata)")
-    return model, dict(block.get("settings") or {})
+    return model, ModelCard.parse(dict(block.get("settings") or {}))
 
 
 def _require_store(tracking_uri: str, model_uri: str) -> None:

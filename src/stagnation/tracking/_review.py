@@ -15,7 +15,7 @@ from mlflow.exceptions import MlflowException
 from stagnation.errors import ModelNotFound
 
 from ._log import CHALLENGER, CHAMPION
-from ._report import HEADLINE
+from ._report import HEADLINE, find_setting
 from ._uri import client, registered_name, resolve_tracking_uri
 
 #: Settings shown side by side, in this order (``settings`` tag of each version).
@@ -165,7 +165,8 @@ def side_by_side(
         column["metric", "best baseline"] = tags.get("best_baseline", "")
         column["metric", "best baseline roc_auc"] = float(tags.get("best_baseline_roc_auc", "nan"))
         for key in REVIEWED_SETTINGS:
-            column["setting", key] = settings.get(key, tags.get(key, ""))
+            found = find_setting(settings, key)  # labels.horizon_days, or flat in older runs
+            column["setting", key] = tags.get(key, "") if found is None else found
         column["source", "source_commit"] = tags.get("source_commit", "")
         column["source", "run_id"] = version.run_id
         label = which if which.isdigit() else f"{which} v{version.version}"

@@ -5,7 +5,8 @@ Nothing here imports MLflow: :func:`train` returns a :class:`TrainingResult` tha
 """
 
 from stagnation.training._baselines import RuleScore, baselines, classic_logistic
-from stagnation.training._calibration import RecalibratedModel, calibrate
+from stagnation.training._calibration import RecalibratedModel, calibrate, explained_estimator
+from stagnation.training._card import SCHEMA_VERSION, ModelCard, Verdict, labels_of
 from stagnation.training._compare import Interval, paired_difference, paired_differences
 from stagnation.training._drift import (
     GROWS_WITH_TIME,
@@ -40,21 +41,26 @@ from stagnation.training._result import (
     holdout_table,
 )
 from stagnation.training._split import SplitWindow, TemporalSplit
+from stagnation.training._strategies import FIELD_RULE, STRATEGIES
 from stagnation.training._train import CATEGORICAL_FEATURES, feature_columns, train
 
 __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
+    "FIELD_RULE",
     "GRID_FREQUENCY",
     "GROWS_WITH_TIME",
     "HEADLINE",
     "MAJOR_SHIFT",
     "MODEL",
     "REGISTERED_NAMES",
+    "SCHEMA_VERSION",
+    "STRATEGIES",
     "Grid",
     "Interval",
     "LightGBMRisk",
     "LightGBMValue",
+    "ModelCard",
     "ModelName",
     "NotEnoughHistory",
     "RecalibratedModel",
@@ -62,6 +68,7 @@ __all__ = [
     "SplitWindow",
     "TemporalSplit",
     "TrainingResult",
+    "Verdict",
     "baselines",
     "bin_codes",
     "calibrate",
@@ -69,9 +76,11 @@ __all__ = [
     "classic_logistic",
     "classification_metrics",
     "expected_calibration_error",
+    "explained_estimator",
     "feature_columns",
     "fold_table",
     "holdout_table",
+    "labels_of",
     "minimum_history_days",
     "paired_difference",
     "paired_differences",

@@ -136,3 +136,28 @@ class RecalibratedModel:
     def predict(self, X: Any) -> np.ndarray:
         """Return the most likely class of each row."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def explained_estimator(classifier: Any) -> Any:
+    """Return the LightGBM estimator inside a calibrated (and frozen) classifier.
+
+    Walks through :class:`RecalibratedModel`, :class:`~sklearn.frozen.FrozenEstimator` and
+    :class:`~sklearn.calibration.CalibratedClassifierCV` (at most five wrappers deep) to the
+    estimator whose ``contributions`` explain the scores (the action list's reasons).
+
+    Raises
+    ------
+    ValueError
+        When no wrapper holds such an estimator.
+    """
+    seen = classifier
+    for _ in range(5):
+        if hasattr(seen, "contributions"):
+            return seen
+        inner = getattr(seen, "estimator", None)
+        if inner is None and hasattr(seen, "calibrated_classifiers_"):
+            inner = seen.calibrated_classifiers_[0].estimator
+        if inner is None:
+            break
+        seen = inner
+    raise ValueError("the model holds no LightGBM estimator to explain its scores with")

@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,7 +132,7 @@ def weighted_lift(
 
 def paired_differences(
     y: ArrayLike,
-    scores: dict[str, ArrayLike],
+    scores: Mapping[str, ArrayLike],
     reference: str,
     *,
     groups: ArrayLike,

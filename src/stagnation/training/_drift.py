@@ -147,7 +147,7 @@ def with_drift_reference(
 
     ``current`` are the features of the population at ``as_of`` (the cutoff: what scoring the
     same extract that day sees); ``training_rows`` (features and ``label``) give each bin's base
-    rate. Falls back to the reference already in the settings when ``current`` has no rows.
+    rate. Falls back to the reference already in the card when ``current`` has no rows.
     """
     if current.empty:
         return result
@@ -155,11 +155,10 @@ def with_drift_reference(
     reference = reference_distribution(
         current[features], labels=training_rows["label"], rates_on=training_rows[features]
     )
-    settings = dict(result.settings) | {
-        "reference": reference,
-        "reference_as_of": f"{pd.Timestamp(as_of):%Y-%m-%d %H:%M:%S}",
-    }
-    return replace(result, settings=settings)
+    card = result.card.model_copy(
+        update={"reference": reference, "reference_as_of": pd.Timestamp(as_of).to_pydatetime()}
+    )
+    return replace(result, card=card)
 
 
 def population_stability(

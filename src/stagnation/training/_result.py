@@ -7,9 +7,12 @@ exports it; ``scoring`` loads it back. Nothing here imports MLflow.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
+
+if TYPE_CHECKING:  # the card imports ModelName from here
+    from stagnation.training._card import ModelCard
 
 ModelName = Literal["rep-passivity", "customer-recycling"]
 #: Registered model name in MLflow of each model.
@@ -70,9 +73,10 @@ class TrainingResult:
     value_model
         For ``customer-recycling``: a fitted regressor whose ``predict(X)`` is the expected order
         value within the horizon of a customer that does reactivate; ``None`` for reps.
-    settings
-        Everything needed to reproduce and to score consistently: the label settings (horizon,
-        dormancy, ...), the training cutoff, the as_of grid, data date range and row counts.
+    card
+        Everything needed to reproduce and to score consistently (:class:`ModelCard`): the label
+        settings (horizon, dormancy, ...), the training cutoff, the as_of grid, data date range
+        and row counts, the fold plan, the verdict and the drift reference.
     metrics
         Long table with columns ``model`` (``lightgbm`` or a baseline's name), ``split``
         (``fold_1`` ... ``fold_k``, ``holdout``), ``metric`` (``roc_auc``, ``pr_auc``, ``brier``,
@@ -95,7 +99,7 @@ class TrainingResult:
     model: Any
     feature_names: list[str]
     value_model: Any | None
-    settings: dict[str, Any]
+    card: ModelCard
     metrics: pd.DataFrame
     holdout: pd.DataFrame
     holdout_scores: pd.DataFrame
@@ -127,7 +131,7 @@ class TrainingResult:
         One row per baseline; columns ``roc_auc_diff`` and ``lift_at_10_diff`` as
         ``"+0.021 [+0.008, +0.034]"`` (estimate and paired bootstrap 95 % interval).
         """
-        against = self.settings.get("verdict", {}).get("against", {})
+        against = self.card.verdict.against if self.card.verdict else {}
         rows = {
             baseline: {
                 f"{metric}_diff": "{estimate:+.3f} [{low:+.3f}, {high:+.3f}]".format(**v)
@@ -139,17 +143,17 @@ class TrainingResult:
 
     def verdict(self) -> str:
         """Return one plain sentence: does the model beat its best baseline out of time?"""
-        v = self.settings.get("verdict")
-        if not v:
+        v = self.card.verdict
+        if v is None:
             return "no out-of-time verdict was computed"
-        best = v["best_baseline"]
-        auc = v["against"][best]["roc_auc"]
+        best = v.best_baseline
+        auc = v.against[best]["roc_auc"]
         pooled = (
-            f"on {v['rows']:,} pooled out-of-time rows ({v['positives']:,} positives, "
-            f"{v['entities']:,} {ENTITY_ID[self.name].removesuffix('_id')}s)"
+            f"on {v.rows:,} pooled out-of-time rows ({v.positives:,} positives, "
+            f"{v.entities:,} {ENTITY_ID[self.name].removesuffix('_id')}s)"
         )
         diff = f"ROC AUC {auc['estimate']:+.3f} [{auc['low']:+.3f}, {auc['high']:+.3f}]"
-        if v["beats_baselines"]:
+        if v.beats_baselines:
             return f"beats the best baseline, {best}, {pooled}: {diff}"
         return (
             f"does NOT clearly beat the best baseline, {best}, {pooled}: {diff}; the 95 % "

@@ -19,7 +19,7 @@ The procedure of :func:`train`, for the snapshots of one target sorted by ``as_o
    and every baseline; each is then calibrated on the calibration slice, which comes after its
    training data in time. The calibration slice directly follows the fit slice, without a gap. An
    early fold whose fit slice has fewer than :data:`MIN_TRAIN_POSITIVES` positives is skipped (the
-   history is too short yet) and listed in ``settings["skipped_folds"]``; the others keep their
+   history is too short yet) and listed in the card's ``skipped_folds``; the others keep their
    names (``fold_2``, ...). Training is refused when the holdout cannot be trained.
 3. Every model scores the split's validation rows. Ranking metrics (ROC AUC, PR AUC, precision and
    lift) are computed on each model's own uncalibrated score (calibration is meant to rescale, not
@@ -57,6 +57,7 @@ from stagnation.simulator import customer_state_truth, slide_truth
 from stagnation.training._baselines import baselines
 from stagnation.training._calibration import RecalibratedModel, calibrate
 from stagnation.training._capacity import CAPACITIES, candidate_params, choose_candidate
+from stagnation.training._card import LABEL_SETTINGS, LabelSettings, ModelCard, Verdict
 from stagnation.training._compare import paired_differences
 from stagnation.training._drift import reference_distribution
 from stagnation.training._estimators import LightGBMRisk, LightGBMValue
@@ -212,7 +213,10 @@ def train(
     snapshots: pd.DataFrame,
     name: ModelName,
     *,
-    settings: dict[str, Any],
+    labels: LabelSettings,
+    cutoff: pd.Timestamp | None = None,
+    tables: dict[str, int] | None = None,
+    pool_rules: dict[str, Any] | None = None,
     truth: dict[str, pd.DataFrame] | None = None,
     progress: Callable[[str], None] | None = None,
     n_splits: int | None = None,
@@ -230,11 +234,17 @@ def train(
         :func:`~stagnation.snapshots.customer_snapshots` (``customer-recycling``).
     name
         Which model.
-    settings
-        The label settings (must hold ``horizon_days``; e.g. ``snapshots.attrs["settings"]``),
-        plus anything else to store with the model (e.g. ``cutoff``); returned enriched. A
-        ``pool_rules`` entry (``contact_expire_days``, ``deal_expire_days``) adds the company's
-        own pool rule to the customer baselines.
+    labels
+        The label settings the snapshots were built with (their horizon is the temporal gap);
+        stored in the model card, which scoring reads them from.
+    cutoff
+        The training cutoff (nothing at or after it was seen); default: the last ``as_of``
+        plus one horizon.
+    tables
+        Rows per table of the extract, stored in the card.
+    pool_rules
+        The company's pool settings (``contact_expire_days``, ``deal_expire_days``): adds the
+        company's own pool rule to the customer baselines.
     truth
         The simulator's truth tables, for ``truth_roc_auc`` on the holdout.
     progress
@@ -260,14 +270,14 @@ def train(
     started = time.perf_counter()
     if name not in ENTITY_ID:
         raise BadOption(f"unknown model {name!r}: 'rep-passivity' or 'customer-recycling'")
-    if "horizon_days" not in settings:
-        raise ValueError("settings must hold the label's horizon_days (the temporal gap)")
+    if not isinstance(labels, LABEL_SETTINGS[name]):
+        raise ValueError(f"the {name} model needs {LABEL_SETTINGS[name].__name__} as labels")
     entity = ENTITY_ID[name]
     missing = [c for c in (entity, "as_of", "label") if c not in snapshots.columns]
     if missing:
         raise ValueError(f"the {name} snapshots lack the columns {missing}")
     features = feature_columns(snapshots, name)
-    horizon = int(settings["horizon_days"])
+    horizon = labels.horizon_days
     keep = [entity, "as_of", *features, "label"] + (["value"] if "value" in snapshots else [])
     frame = id_free_order(snapshots[keep], entity=entity).reset_index(drop=True)
     frame["label"] = frame["label"].astype(bool)
@@ -309,7 +319,7 @@ def train(
                 window.name,
                 calibration_fraction,
                 min_calibration_positives,
-                settings.get("pool_rules"),
+                pool_rules,
             )
         except TooFewPositives as error:
             if window.name == "holdout":
@@ -370,63 +380,64 @@ def train(
         if len(won) >= MIN_TRAIN_POSITIVES:
             value_model = LightGBMValue().fit(won[features], won["value"].to_numpy())
 
-    out_settings = dict(settings) | {
-        "model": name,
-        "entity_id": entity,
-        "features": features,
-        "categorical_features": CATEGORICAL_FEATURES[name],
-        "grid": [f"{d:%Y-%m-%d}" for d in sorted(frame["as_of"].unique())],
-        "data_start": f"{frame['as_of'].min():%Y-%m-%d}",
-        "data_end": f"{frame['as_of'].max():%Y-%m-%d}",
-        "rows": len(frame),
-        "positives": int(frame["label"].sum()),
-        "positive_rate": float(frame["label"].mean()),
-        "holdout_start": f"{holdout['as_of'].min():%Y-%m-%d}",
-        "holdout_rows": len(holdout),
-        "holdout_positives": int(holdout["label"].sum()),
-        "splits": split_facts,
-        "skipped_folds": skipped,
-        "grid_frequency": grid,
-        "n_splits": splitter.n_splits,
-        "block": (
+    card = ModelCard(
+        model=name,
+        labels=labels,
+        cutoff=cutoff if cutoff is not None else frame["as_of"].max() + pd.Timedelta(days=horizon),
+        tables=dict(tables or {}),
+        pool_rules=dict(pool_rules) if pool_rules else None,
+        entity_id=entity,
+        features=features,
+        categorical_features=CATEGORICAL_FEATURES[name],
+        grid=[pd.Timestamp(d).date() for d in sorted(frame["as_of"].unique())],
+        data_start=frame["as_of"].min().date(),
+        data_end=frame["as_of"].max().date(),
+        rows=len(frame),
+        positives=int(frame["label"].sum()),
+        positive_rate=float(frame["label"].mean()),
+        holdout_start=holdout["as_of"].min().date(),
+        holdout_rows=len(holdout),
+        holdout_positives=int(holdout["label"].sum()),
+        splits=split_facts,
+        skipped_folds=skipped,
+        grid_frequency=grid,
+        n_splits=splitter.n_splits,
+        block=(
             f"{splitter.block_days} days"
             if splitter.block_days is not None
             else f"{splitter.holdout_months} months"
         ),
-        "gap_days": horizon,
-        "verdict": verdict,
-        "beats_baselines": verdict["beats_baselines"],
-        "registered_model": (
+        gap_days=horizon,
+        verdict=Verdict(**verdict),
+        beats_baselines=verdict["beats_baselines"],
+        registered_model=(
             f"refit on all {len(frame):,} snapshots ({frame['as_of'].min():%Y-%m-%d} to "
             f"{frame['as_of'].max():%Y-%m-%d}) with the chosen capacity ({candidate}) and the "
             f"holdout model's {int(booster.n_estimators_)} trees, "
             "calibrated with the holdout model's map"
         ),
-        "calibration_fraction": calibration_fraction,
-        "calibration_method": split_facts["holdout"]["calibration_method"],
-        "lightgbm_params": {
+        calibration_fraction=calibration_fraction,
+        calibration_method=split_facts["holdout"]["calibration_method"],
+        lightgbm_params={
             k: (type(v).__name__ if k == "base" else v) for k, v in hyper.items() if v is not None
         },
-        "n_estimators_fitted": int(booster.n_estimators_),
-        "capacity": candidate,
-        "capacity_fold_roc_auc": candidate_scores,
-        "scale_pos_weight_fitted": float(booster.scale_pos_weight_),
-        "value_model": "LightGBMValue on log1p(value) of positives" if value_model else None,
-        "training_seconds": round(time.perf_counter() - started, 2),
+        n_estimators_fitted=int(booster.n_estimators_),
+        capacity=candidate,
+        capacity_fold_roc_auc=candidate_scores,
+        scale_pos_weight_fitted=float(booster.scale_pos_weight_),
+        value_model="LightGBMValue on log1p(value) of positives" if value_model else None,
+        training_seconds=round(time.perf_counter() - started, 2),
         # what the registered model learned on, for the drift check at scoring time
-        "reference": reference_distribution(
+        reference=reference_distribution(
             holdout[features], labels=frame["label"], rates_on=frame[features]
         ),
-    }
-    out_settings.setdefault(
-        "cutoff", f"{frame['as_of'].max() + pd.Timedelta(days=horizon):%Y-%m-%d}"
     )
     return TrainingResult(
         name=name,
         model=model,
         feature_names=features,
         value_model=value_model,
-        settings=out_settings,
+        card=card,
         metrics=pd.DataFrame(rows, columns=["model", "split", "metric", "value"]),
         holdout=holdout,
         holdout_scores=holdout_scores,
