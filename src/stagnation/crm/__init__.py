@@ -1,6 +1,6 @@
 """CRM extracts: the six contract tables, loading, saving, validation and the sample simulator."""
 
-from stagnation.crm._io import check_writable, load_crm, save_crm, write_table
+from stagnation.crm._io import check_writable, load_crm, save_crm, write_table, write_tables
 from stagnation.crm._simulate import SimConfig, Simulation, simulate, write_sample
 from stagnation.crm._tables import (
     CRM,
@@ -45,4 +45,5 @@ __all__ = [
     "validate_extract",
     "write_sample",
     "write_table",
+    "write_tables",
 ]
