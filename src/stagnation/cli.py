@@ -213,10 +213,7 @@ def features(
             check_writable(target)  # before the work, naming the target
         crm = load_crm(data_dir)
         source = FeatureContext.build(crm, dormant_days=dormant_days) if len(targets) > 1 else crm
-        tables = {
-            e: features_at(source, e, at, dormant_days=dormant_days)
-            for e in targets
-        }
+        tables = {e: features_at(source, e, at, dormant_days=dormant_days) for e in targets}
         write_tables({targets[e]: table for e, table in tables.items()})
     elapsed = time.perf_counter() - began
     console = Console(soft_wrap=True)
