@@ -285,7 +285,7 @@ def _to_dtype(values: pd.Series, col: Column) -> pd.Series:
         # Hash each value once (Arrow's kernel for text columns), then recode the few distinct
         # ones: about ten times faster than astype("category") on 11M activities.
         codes, distinct = pd.factorize(values)
-        recode = pd.Index(list(col.values)).get_indexer([str(v) for v in distinct])
+        recode = pd.Index(list(col.values)).get_indexer(pd.Index([str(v) for v in distinct]))
         codes = np.where(codes < 0, -1, np.append(recode, -1)[codes])
         return pd.Series(
             pd.Categorical.from_codes(codes, dtype=col.dtype), index=values.index, name=values.name
