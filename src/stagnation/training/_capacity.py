@@ -6,14 +6,15 @@ snapshot rows of the same customers loses to a logistic regression; on the simul
 trees find much more. So the choice is the temporal validation's, not a default's.
 
 :data:`CANDIDATES` crosses three capacities (shallow trees on large leaves without class
-weights, a middle ground, the simulator-tuned default) with boosting from the target's classic
-logistic regression or not, plus the regression alone (``none+logistic``: one stump with a
-vanishing step on top of it, for data where every tree overfits). Boosting uses LightGBMRisk's
-``base``: the trees learn what the regression misses, and the regression extrapolates where
-trees cannot, e.g. to recencies longer than any in training. Each candidate is fitted with one
-bag on the training rows of every rolling fold and scored on that fold's validation rows; the
-candidate with the best ROC AUC on the pooled fold rows wins. The holdout never takes part in
-the choice. Without a usable fold (a short history), the choice falls back to :data:`FALLBACK`:
+weights, a middle ground, the simulator-tuned default) with boosting from the target's logistic
+regression (:func:`logistic_base`) or not, plus the regression alone (``none+logistic``: one
+stump with a vanishing step on top of it, for data where every tree overfits). Boosting uses
+LightGBMRisk's ``base``: the trees learn what the regression misses, and the regression
+extrapolates where trees cannot, e.g. to recencies longer than any in training. Each candidate
+is fitted with one bag on the training rows of every rolling fold and scored on that fold's
+validation rows; the candidate with the best ROC AUC on the pooled fold rows wins. The holdout
+never takes part in the choice. Without a usable fold (a short history), the choice falls back
+to :data:`FALLBACK`:
 the regression alone, since nothing shows that trees would help.
 """
 
@@ -27,7 +28,9 @@ import pandas as pd
 from stagnation.training._baselines import (
     CLASSIC_REP_LOG,
     CLASSIC_REP_PLAIN,
-    RFM_FEATURES,
+    CUSTOMER_PATTERN_C,
+    CUSTOMER_PATTERN_LOG,
+    CUSTOMER_PATTERN_PLAIN,
     classic_logistic,
 )
 from stagnation.training._estimators import LightGBMRisk
@@ -54,9 +57,13 @@ MIN_FOLD_POSITIVES = 10
 
 
 def logistic_base(name: ModelName) -> Any:
-    """Return the unfitted logistic regression a candidate boosts from, per target."""
+    """Return the unfitted logistic regression a candidate boosts from, per target.
+
+    For customers it is richer than the ``rfm_logistic`` baseline: the orders' time pattern and
+    P(alive) on top of RFM, with a strong ridge penalty (:data:`CUSTOMER_PATTERN_C`).
+    """
     if name == "customer-recycling":
-        return classic_logistic(RFM_FEATURES, [])
+        return classic_logistic(CUSTOMER_PATTERN_LOG, CUSTOMER_PATTERN_PLAIN, C=CUSTOMER_PATTERN_C)
     return classic_logistic(CLASSIC_REP_LOG, CLASSIC_REP_PLAIN)
 
 
