@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.frozen import FrozenEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
@@ -20,16 +18,20 @@ def calibrate(
     X_cal: Any,
     y_cal: ArrayLike,
     method: Literal["isotonic", "sigmoid"] | None = None,
-) -> CalibratedClassifierCV:
+) -> RecalibratedModel:
     """Return ``model`` (already fitted, left untouched) calibrated on ``(X_cal, y_cal)``.
 
     The calibration set must come *after* the model's training data in time, so the mapping
-    learns how the model's scores translate into probabilities on data it has never seen.
+    learns how the model's scores translate into probabilities on data it has never seen. The
+    map never turns the ranking round (see :class:`RecalibratedModel`): scikit-learn's
+    ``CalibratedClassifierCV(method="sigmoid")`` does when the slice's scores rank it the wrong
+    way, measured on the bundled sample's rep model (36 reps): its calibrated holdout
+    probabilities had ROC AUC 0.27 where the model's scores had 0.73.
 
     Parameters
     ----------
     model
-        A fitted classifier; it is wrapped in :class:`sklearn.frozen.FrozenEstimator`, so it is
+        A fitted classifier with ``decision_function`` (log-odds or any monotone score); it is
         not refitted.
     X_cal, y_cal
         The calibration set.
@@ -53,7 +55,7 @@ def calibrate(
     if method is None:
         positives = int((y_arr == np.max(y_arr)).sum())
         method = "isotonic" if positives >= MIN_POSITIVES_ISOTONIC else "sigmoid"
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_cal, y_arr)
+    return RecalibratedModel(model, model.decision_function(X_cal), y_arr, method=method)
 
 
 class RecalibratedModel:
