@@ -71,6 +71,12 @@ benchmark: $(STAMP)
 benchmark-features: $(STAMP)
 	$(BIN)/python benchmarks/features_scaling.py
 
+## Time `features --entity all` and the 12-month grid end to end against the read floor (pyarrow
+## reading the columns used), measured in the same run, on the large company.
+.PHONY: benchmark-floor
+benchmark-floor: $(STAMP)
+	$(BIN)/python benchmarks/read_floor.py
+
 ## Time the ranked action list on the large company (trains both models on it first).
 benchmark-score: $(STAMP)
 	$(BIN)/python benchmarks/score_large.py

@@ -87,3 +87,54 @@ def test_bad_arguments_exit_2(
     result = runner.invoke(cli.app, ["features", SAMPLE, *args])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_all_entities_write_the_same_rows_as_one_entity_at_a_time(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    at = ["--as-of", "2025-06-01"]
+    folder = tmp_path / "both"
+    result = runner.invoke(cli.app, ["features", SAMPLE, "--entity", "all", *at, "--out", folder])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["customer.parquet", "rep.parquet"]
+    for entity in ("rep", "customer"):
+        one = tmp_path / f"{entity}.parquet"
+        args = ["features", SAMPLE, "--entity", entity, *at, "--out", str(one)]
+        assert runner.invoke(cli.app, args).exit_code == 0
+        both = pd.read_parquet(folder / f"{entity}.parquet")
+        pd.testing.assert_frame_equal(both, pd.read_parquet(one))
+        assert f"{len(both):,} {entity}s" in result.stdout
+
+
+def test_all_entities_with_a_file_name_write_one_file_per_entity_beside_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "f.csv"
+    args = ["features", SAMPLE, "--entity", "all", "--as-of", "2025-06-01", "--out", str(out)]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f-customer.csv", "f-rep.csv"]
+
+
+@pytest.mark.parametrize("name", ["f.xlsx", "existing-file"])
+def test_all_entities_refuse_an_out_that_is_neither_a_folder_nor_a_prefix(
+    runner: CliRunner, tmp_path: Path, name: str
+) -> None:
+    (tmp_path / "existing-file").write_text("x", encoding="utf-8")
+    out = tmp_path / name
+    args = ["features", SAMPLE, "--entity", "all", "--as-of", "2025-06-01", "--out", str(out)]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert str(out) in result.output.replace("\n", "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing-file"]
+
+
+def test_all_entities_leave_no_file_when_one_entity_fails(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    data = customers_and_orders(tmp_path / "small")  # no activities: the rep features refuse
+    out = tmp_path / "both"
+    args = ["features", str(data), "--entity", "all", "--as-of", "2024-01-01", "--out", str(out)]
+    result = runner.invoke(cli.app, args)
+    assert result.exit_code == 2 and "activities" in result.output
+    assert not out.exists() or not any(out.iterdir())

@@ -104,8 +104,10 @@ class EventIndex:
         self.time = t[order]
         self._key = key[order]
         self.start = np.searchsorted(self.entity, np.arange(n_entities + 1))
-        rows = np.flatnonzero(keep)[order]  # original row of each sorted event: one gather
-        self._values = {k: np.asarray(v)[rows] for k, v in (values or {}).items()}
+        # original row of each sorted event; a carried column is gathered on its first use
+        self._rows = np.flatnonzero(keep)[order]
+        self._raw = dict(values or {})
+        self._values: dict[str, np.ndarray] = {}
         self._prefix: dict[str, np.ndarray] = {}  # prefix sums, built on first use
 
     @classmethod
@@ -155,11 +157,13 @@ class EventIndex:
 
     def _prefix_sum(self, column: str) -> np.ndarray:
         if column not in self._prefix:
-            self._prefix[column] = self.prefix(self._values[column])
+            self._prefix[column] = self.prefix(self.column(column))
         return self._prefix[column]
 
     def column(self, name: str) -> np.ndarray:
         """Return the carried column ``name`` for every event, in index (entity, time) order."""
+        if name not in self._values:
+            self._values[name] = np.asarray(self._raw[name])[self._rows]
         return self._values[name]
 
     @staticmethod
@@ -200,7 +204,7 @@ class EventIndex:
 
     def value_at(self, column: str, row: np.ndarray, fill: object = np.nan) -> np.ndarray:
         """Return ``column`` at rows (as from :meth:`last`); ``fill`` where ``row`` is -1."""
-        values = self._values[column]
+        values = self.column(column)
         ok = row >= 0
         out = np.empty(len(row), dtype=values.dtype if values.dtype.kind in "OUSb" else float)
         if values.dtype == bool:

@@ -304,3 +304,24 @@ def test_from_frames_names_an_enum_value_outside_the_contract(as_category: bool)
     fine = CRM.from_frames(customers=customers, orders=orders.iloc[[0, 2]])
     assert fine.orders["channel"].tolist()[0] == "online"
     assert fine.orders["channel"].isna().tolist() == [False, True]
+
+
+def test_a_table_split_into_a_folder_of_parquet_files_loads_as_one_file(
+    crm: CRM, tmp_path: Path
+) -> None:
+    folder = save_crm(crm, tmp_path / "extract")
+    orders = pq.read_table(folder / "orders.parquet")
+    (folder / "orders.parquet").unlink()
+    for i in range(orders.num_rows):  # one row per part, in a nested (hive-style) folder
+        part = folder / "orders" / f"month={i:02d}" / f"part-{i}.parquet"
+        part.parent.mkdir(parents=True)
+        pq.write_table(orders.slice(i, 1), part)
+    assert_same_crm(crm, load_crm(folder))
+
+
+def test_a_table_given_as_a_file_and_a_folder_is_refused(crm: CRM, tmp_path: Path) -> None:
+    folder = save_crm(crm, tmp_path / "extract")
+    (folder / "orders").mkdir()
+    pq.write_table(pq.read_table(folder / "orders.parquet"), folder / "orders" / "a.parquet")
+    with pytest.raises(CRMValidationError, match="both as a file and as a folder"):
+        load_crm(folder)

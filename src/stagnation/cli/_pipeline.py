@@ -13,7 +13,7 @@ import re
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pandas as pd
 import typer
@@ -22,8 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
-from stagnation.crm import check_writable, load_crm, write_table
-from stagnation.errors import BadOption, NotEnoughData
+from stagnation.crm import check_writable, load_crm, write_table, write_tables
+from stagnation.errors import BadOption, NotEnoughData, PathTaken
+from stagnation.features import FeatureContext
 
 if TYPE_CHECKING:
     from stagnation.training import ModelCard
@@ -34,15 +35,45 @@ class Entity(StrEnum):
 
     rep = "rep"
     customer = "customer"
+    all = "all"
+
+
+def entity_outputs(entity: Entity, out: Path) -> dict[Literal["rep", "customer"], Path]:
+    """Return the file each entity's features go to: ``out`` itself, or one per entity for all.
+
+    With ``--entity all``, an ``--out`` ending in ``.parquet``/``.csv`` is a prefix
+    (``f.parquet`` -> ``f-rep.parquet``, ``f-customer.parquet``); any other name is a folder
+    (``DIR/rep.parquet``, ``DIR/customer.parquet``).
+    """
+    if entity is not Entity.all:
+        return {"rep" if entity is Entity.rep else "customer": out}
+    names: tuple[Literal["rep", "customer"], ...] = ("rep", "customer")
+    if out.suffix in (".parquet", ".csv"):
+        return {e: out.with_name(f"{out.stem}-{e}{out.suffix}") for e in names}
+    if out.suffix:
+        raise BadOption(
+            f"cannot write {out}: with --entity all, --out names a folder (no suffix) or a "
+            "file prefix ending in .parquet or .csv"
+        )
+    if out.is_file():
+        raise PathTaken(f"cannot write into {out}: it is a file; name a folder or a prefix")
+    return {e: out / f"{e}.parquet" for e in names}
 
 
 def features(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
-    entity: Annotated[Entity, typer.Option(help="rep: eligible reps; customer: dormant ones.")],
+    entity: Annotated[
+        Entity, typer.Option(help="rep: eligible reps; customer: dormant ones; all: both.")
+    ],
     as_of: Annotated[
         str, typer.Option("--as-of", help="Moment of the prediction; events before it count.")
     ],
-    out: Annotated[Path, typer.Option(help="Output file, .parquet or .csv.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Output file, .parquet or .csv; with --entity all a folder or a file prefix."
+        ),
+    ],
     dormant_days: Annotated[
         int, typer.Option(help="Days without an order after which a buyer is dormant.")
     ] = 90,
@@ -53,19 +84,23 @@ def features(
     began = time.perf_counter()
     with user_errors():
         at = parse_moment(as_of, "--as-of")
-        check_writable(out)  # before the work, naming the target
+        targets = entity_outputs(entity, out)
+        for target in targets.values():
+            check_writable(target)  # before the work, naming the target
         crm = load_crm(data_dir)
-        table = features_at(crm, entity.value, at, dormant_days=dormant_days)
-        write_table(table, out)
+        source = FeatureContext.build(crm, dormant_days=dormant_days) if len(targets) > 1 else crm
+        tables = {e: features_at(source, e, at, dormant_days=dormant_days) for e in targets}
+        write_tables({targets[e]: table for e, table in tables.items()})
     elapsed = time.perf_counter() - began
-    n_features = table.shape[1] - 2
-    Console(soft_wrap=True).print(
-        Text(
-            f"{out}: {len(table):,} {entity.value}s x {n_features} features at "
-            f"{at:%Y-%m-%d %H:%M:%S} ({elapsed:.1f} s)",
-            style="bold green",
+    console = Console(soft_wrap=True)
+    for e, table in tables.items():
+        console.print(
+            Text(
+                f"{targets[e]}: {len(table):,} {e}s x {table.shape[1] - 2} features at "
+                f"{at:%Y-%m-%d %H:%M:%S} ({elapsed:.1f} s)",
+                style="bold green",
+            )
         )
-    )
 
 
 class GridChoice(StrEnum):

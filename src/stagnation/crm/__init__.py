@@ -3,7 +3,7 @@
 The sample simulator that writes such extracts lives in :mod:`stagnation.simulator`.
 """
 
-from stagnation.crm._io import check_writable, load_crm, save_crm, write_table
+from stagnation.crm._io import check_writable, load_crm, save_crm, write_table, write_tables
 from stagnation.crm._read import extract_folder
 from stagnation.crm._tables import (
     AWARE_PATTERN,
@@ -37,4 +37,5 @@ __all__ = [
     "to_naive_utc",
     "validate_extract",
     "write_table",
+    "write_tables",
 ]

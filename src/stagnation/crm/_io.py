@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -143,14 +143,24 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     Any columns are accepted (not only contract tables), the index is not written. Parquet and
     CSV are written as :func:`save_crm` writes them.
     """
-    file = Path(path)
-    format = file.suffix.removeprefix(".")
-    if format not in _WRITERS:
-        raise BadOption(f"cannot write {file.name}: the name must end in .parquet or .csv")
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with _staged([file]) as (temp,):
-        _WRITERS[format](frame, temp)
-    return file
+    return write_tables({Path(path): frame})[0]
+
+
+def write_tables(frames: Mapping[str | os.PathLike[str], pd.DataFrame]) -> list[Path]:
+    """Write several DataFrames (path -> frame) as :func:`write_table` does, all or none.
+
+    Every file is staged under a temporary name first and renamed into place only once all of
+    them are written, so a failure leaves none of them half-written.
+    """
+    files = {Path(path): frame for path, frame in frames.items()}
+    for file in files:
+        if file.suffix.removeprefix(".") not in _WRITERS:
+            raise BadOption(f"cannot write {file.name}: the name must end in .parquet or .csv")
+        file.parent.mkdir(parents=True, exist_ok=True)
+    with _staged(list(files)) as temps:
+        for (file, frame), temp in zip(files.items(), temps, strict=True):
+            _WRITERS[file.suffix.removeprefix(".")](frame, temp)
+    return list(files)
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from stagnation.crm._report import Problem
@@ -68,13 +69,17 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, pd.DataFrame], 
     problems: list[Problem] = []
     for name in TABLES:
         files = [file for fmt in FORMATS if (file := folder / f"{name}.{fmt}").is_file()]
+        if (parts := folder / name).is_dir() and any(parts.rglob("*.parquet")):
+            files.append(parts)  # a partitioned table: activities/*.parquet (hive keys too)
         if len(files) > 1:
             problems.append(
                 Problem(
                     "error",
                     name,
                     None,
-                    "table given as both CSV and Parquet",
+                    "table given as both CSV and Parquet"
+                    if files[-1].is_file()
+                    else "table given both as a file and as a folder of Parquet files",
                     fix=f"keep only one of {files[0].name} and {files[1].name}",
                 )
             )
@@ -107,7 +112,7 @@ def read_folder(path: str | os.PathLike[str]) -> tuple[dict[str, pd.DataFrame], 
 
 
 def read_table(file: Path) -> pd.DataFrame:
-    """Read one table file, keeping only the columns its contract table knows.
+    """Read one table file (or folder of Parquet files), keeping only the contract's columns.
 
     CSV cells are read as text (empty cells as missing, ``""`` as an empty string); Parquet
     columns keep their types, with integers as nullable ``Int64`` so large ids stay exact.
@@ -128,6 +133,13 @@ def read_table(file: Path) -> pd.DataFrame:
                 quoted_strings_can_be_null=False,
             ),
         )
+    elif file.is_dir():  # every *.parquet file below it, in path order, hive keys as columns
+        dataset = pads.dataset(file, format="parquet", partitioning="hive")
+        names = dataset.schema.names
+        arrow = dataset.to_table(columns=[c for c in dict.fromkeys(names) if c in known])
+        for i, field in enumerate(arrow.schema):
+            if pa.types.is_dictionary(field.type):  # a hive key: plain values, as in a file
+                arrow = arrow.set_column(i, field.name, arrow.column(i).cast(field.type.value_type))
     else:
         names = pq.read_schema(file).names
         arrow = pq.read_table(file, columns=[c for c in dict.fromkeys(names) if c in known])

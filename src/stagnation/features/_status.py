@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from stagnation.crm import CRM
 from stagnation.errors import MissingTable
+from stagnation.timeline import NAT, EventIndex, to_ns
+
+DAY_NS = 86_400 * 10**9
 
 CUSTOMER_STATUSES = ("prospect", "active", "dormant")
 ACTIVITY_KINDS = ("hunting", "farming", "inbound")
@@ -91,25 +96,46 @@ def classify_activities(crm: CRM, *, dormant_days: int = 90) -> pd.DataFrame:
         ``customer_status`` (status at ``occurred_at``, from orders strictly before it) and
         ``kind`` (``hunting``, ``farming`` or ``inbound``).
     """
+    status, kind = activity_kinds(crm, dormant_days=dormant_days)
+    assert crm.activities is not None  # activity_kinds refused an extract without it
+    order = np.argsort(to_ns(crm.activities["occurred_at"]), kind="stable")
+    acts = crm.activities.take(order).reset_index(drop=True)
+    return acts.assign(
+        customer_status=pd.Categorical.from_codes(status[order], dtype=STATUS_DTYPE),
+        kind=pd.Categorical.from_codes(kind[order], dtype=KIND_DTYPE),
+    )
+
+
+def activity_kinds(crm: CRM, *, dormant_days: int = 90) -> tuple[np.ndarray, np.ndarray]:
+    """Return the status and kind codes of every activity, in the activities table's order.
+
+    The codes index :data:`CUSTOMER_STATUSES` and :data:`ACTIVITY_KINDS`;
+    :func:`classify_activities` is the same as a sorted, labelled table. The customer's last
+    order strictly before each activity comes from one :class:`EventIndex` of the orders (binary
+    searches, no join on the text ids).
+    """
     if crm.activities is None:
         raise MissingTable("the extract has no 'activities' table; activity kinds need it")
-    acts = crm.activities.sort_values("occurred_at", kind="stable", ignore_index=True)
+    acts = crm.activities
+    at = to_ns(acts["occurred_at"])
+    last = np.full(len(acts), NAT)
     if crm.orders is not None and len(crm.orders):
-        orders = crm.orders[["customer_id", "ordered_at"]].sort_values("ordered_at", kind="stable")
-        last = pd.merge_asof(
-            acts[["occurred_at", "customer_id"]],
-            orders.rename(columns={"ordered_at": "last_order_at"}),
-            left_on="occurred_at",
-            right_on="last_order_at",
-            by="customer_id",
-            allow_exact_matches=False,  # an order at the same moment is not yet seen
-        )["last_order_at"]
-    else:
-        last = pd.Series(pd.NaT, index=acts.index, dtype="datetime64[ns]")
-    status = _status_codes(acts["occurred_at"] - last, dormant_days)
+        buyers = pd.Index(crm.orders["customer_id"].dropna().unique())
+        n = len(buyers)  # code n: a customer without orders (an empty entity)
+        orders = EventIndex(
+            _codes_in(buyers, crm.orders["customer_id"], n), crm.orders["ordered_at"], n + 1
+        )
+        row = orders.last(_codes_in(buyers, acts["customer_id"], n), at)
+        last = orders.time_at(row)  # NaT: no order strictly before the activity
+    gap = (at - last).view(np.int64)
+    never = np.isnat(last)
+    status = np.where(never, 0, np.where(gap <= dormant_days * DAY_NS, 1, 2))
     inbound = (acts["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
     kind = np.where(inbound, 2, np.where(status == 1, 1, 0))
-    return acts.assign(
-        customer_status=pd.Categorical.from_codes(status, dtype=STATUS_DTYPE),
-        kind=pd.Categorical.from_codes(kind, dtype=KIND_DTYPE),
-    )
+    return status.astype(np.int8), kind.astype(np.int8)
+
+
+def _codes_in(universe: pd.Index, values: pd.Series, missing: int) -> np.ndarray:
+    """Return each value's position in ``universe`` (``missing`` where absent), by Arrow hash."""
+    found = pc.index_in(pa.array(values.array), value_set=pa.array(universe.array))
+    return found.fill_null(missing).to_numpy(zero_copy_only=False).astype(np.int64)

@@ -1,0 +1,152 @@
+"""Time the one-machine path end to end against the read floor, measured in the same run.
+
+Run with ``make benchmark-floor`` or ``python benchmarks/read_floor.py [--repeat N]``. On the
+large simulated company (1,000 reps, 100,000 customers, about 11.3M activities; simulated once
+and cached under ``benchmarks/out/company-10M``), each job runs in a fresh process, from the
+extract folder to the files written:
+
+* ``floor``: pyarrow reading the columns the features use, nothing else (the read floor);
+* ``features``: ``stagnation features DATA --entity all --as-of 2025-06-01 --out DIR``
+  (load, validate, index, features of both entities, write);
+* ``grid``: load, validate, index, then the 12-month training grid of both entities (the
+  snapshots ``train`` builds), written to Parquet.
+
+Each job's wall time is printed with its ratio to the floor of the same round, so the figure
+holds on a machine shared with other work; ``--repeat`` runs several rounds and keeps the
+fastest of each job. CPU seconds (user + system of the child, with their own ratio to the
+floor's: the steadier figure when other jobs share the cores) and peak memory are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMPANY = Path(__file__).resolve().parent / "out" / "company-10M"
+AS_OF = "2025-06-01"
+#: The columns the features read, per table (what the read floor reads).
+COLUMNS = {
+    "customers": ["customer_id", "created_at", "industry", "region", "size", "source"],
+    "orders": ["order_id", "customer_id", "ordered_at", "amount", "rep_id", "channel"],
+    "activities": [
+        "activity_id",
+        "customer_id",
+        "rep_id",
+        "occurred_at",
+        "channel",
+        "direction",
+    ],
+    "reps": ["rep_id", "hired_at", "left_at", "team", "role"],
+    "opportunities": [
+        "opportunity_id",
+        "customer_id",
+        "rep_id",
+        "created_at",
+        "closed_at",
+        "status",
+        "amount",
+    ],
+    "ownership": ["customer_id", "valid_from", "rep_id", "reason"],
+}
+
+
+def floor(folder: Path) -> None:
+    """Read the used columns of every table with pyarrow (the floor; child process)."""
+    import pyarrow.parquet as pq
+
+    for table, columns in COLUMNS.items():
+        pq.read_table(folder / f"{table}.parquet", columns=columns)
+
+
+def grid(folder: Path, out: Path) -> None:
+    """Load, validate, index and build the 12-month grid of both entities (child process)."""
+    from stagnation.crm import load_crm, write_tables
+    from stagnation.features import FeatureContext
+    from stagnation.snapshots import as_of_grid, customer_snapshots, rep_snapshots
+
+    crm = load_crm(folder)
+    ctx = FeatureContext.build(crm)
+    reps = rep_snapshots(ctx, as_of_grid(crm, horizon_days=90)[-12:])
+    customers = customer_snapshots(ctx, as_of_grid(crm, horizon_days=180)[-12:])
+    write_tables({out / "rep.parquet": reps, out / "customer.parquet": customers})
+    print(f"{len(reps) + len(customers):,} snapshot rows")
+
+
+def run(command: list[str]) -> dict[str, float]:
+    """Run one job in a fresh process; return its wall and CPU seconds and its peak memory."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own usage, not all children's
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if child.returncode:
+            errors.seek(0)
+            raise RuntimeError(f"{command[:3]} failed: {errors.read().decode(errors='replace')}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall": wall, "cpu": cpu, "peak_gb": usage.ru_maxrss / 1024**2}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; the fastest is kept")
+    parser.add_argument("--job", nargs=3, help=argparse.SUPPRESS)  # child: name, folder, out
+    args = parser.parse_args()
+    if args.job:
+        name, folder, out = args.job
+        floor(Path(folder)) if name == "floor" else grid(Path(folder), Path(out))
+        return
+
+    if not (COMPANY / "truth" / "settings.json").exists():
+        from stagnation.crm import SimConfig, simulate, write_sample
+
+        print("simulating the large company once (about 2 min)")
+        write_sample(simulate(SimConfig(reps=1_000, customers=100_000)), COMPANY)
+    stagnation = str(Path(sys.executable).with_name("stagnation"))
+    best: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        jobs = {
+            "floor": [sys.executable, __file__, "--job", "floor", str(COMPANY), tmp],
+            "features": [
+                stagnation,
+                "features",
+                str(COMPANY),
+                "--entity",
+                "all",
+                "--as-of",
+                AS_OF,
+                "--out",
+                f"{tmp}/features",
+            ],
+            "grid": [sys.executable, __file__, "--job", "grid", str(COMPANY), f"{tmp}/grid"],
+        }
+        for _ in range(args.repeat):
+            measured = {name: run(command) for name, command in jobs.items()}
+            for name, m in measured.items():
+                m["ratio"] = m["wall"] / measured["floor"]["wall"]
+                m["cpu_ratio"] = m["cpu"] / measured["floor"]["cpu"]
+                if name not in best or m["wall"] < best[name]["wall"]:
+                    best[name] = m
+    print(
+        f"stagnation read-floor benchmark: {COMPANY.name}, as_of {AS_OF}; machine: "
+        f"{os.cpu_count()} cores, {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'job':<10} {'wall':>8} {'x floor':>8} {'cpu':>8} {'x floor':>8} {'peak':>8}")
+    for name, m in best.items():
+        print(
+            f"{name:<10} {m['wall']:>7.1f}s {m['ratio']:>7.1f}x {m['cpu']:>7.1f}s "
+            f"{m['cpu_ratio']:>7.1f}x {m['peak_gb']:>6.2f}GB"
+        )
+    print(json.dumps(best))
+
+
+if __name__ == "__main__":
+    main()
