@@ -58,6 +58,7 @@ BAD_INPUT = [
     (["features", "{x}", "--entity", "rep", "--as-of", "2022-05-01", "--out", "f.txt"], ".csv"),
     (["score", "{x}", "--as-of", "2022", "--out", "a.csv"], "is not an ISO 8601 date"),
     (["sample", "out", "--months", "2"], "--months: Input should be greater than or equal to 6"),
+    (["sample", "{x}/orders.csv"], "orders.csv: file exists"),  # the OS's error, said plainly
     (["import", "sql", "not a url", "out", "--mapping", "yudao"], "not a database URL"),
     (["import", "sql", "sqlite:///crm.db", "out", "--mapping", "nope"], "no bundled mapping"),
     # features answers from the data's start to one (longest) horizon after its end, as score

@@ -68,6 +68,10 @@ def print_error(err: Exception) -> None:
         for e in err.errors():
             option = "--" + "-".join(str(part) for part in e["loc"]).replace("_", "-")
             console.print(Text(f"error: {option}: {e['msg']}", style="bold red"))
+    elif isinstance(err, OSError) and err.filename is not None and err.strerror is not None:
+        # the operating system's own error (not ours): "[Errno 17] File exists: 'x.csv'" reads
+        # as a crash; name the path first, then the reason
+        console.print(Text(f"error: {err.filename}: {err.strerror.lower()}", style="bold red"))
     else:
         console.print(Text(f"error: {err}", style="bold red"))
 
