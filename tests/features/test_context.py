@@ -13,8 +13,8 @@ import pytest
 
 from stagnation.crm import CRM, load_crm
 from stagnation.features import FeatureContext
-from stagnation.features._status import activity_kinds
 from stagnation.features._context import _activity_kinds
+from stagnation.features._status import activity_kinds
 from stagnation.snapshots import features_at
 
 AS_OF = ("2024-03-01", "2024-11-15 12:00")
