@@ -70,3 +70,15 @@ def test_carry_replaces_a_column_and_its_prefix_sums() -> None:
     idx.carry({"v": np.array([10.0, 20.0])})
     assert idx.column("v").tolist() == [20.0, 10.0]  # in time order
     assert idx.total("v", np.array([0]), at - np.timedelta64(60, "D"), at).tolist() == [30.0]
+
+
+def test_position_at_events_equals_position_at_their_times() -> None:
+    entity, t = random_events(7, 3_000, 25, sorted_times=False)
+    orders_entity, orders_t = random_events(8, 800, 25, sorted_times=False)
+    orders = EventIndex(orders_entity, orders_t, 25)
+    ranks = TimeRanks(t)
+    events = EventIndex(entity, ranks, 25)
+    fast = orders.position_at_events(events.entity, ranks, events.rows)
+    plain = orders.position(events.entity, t[events.rows])
+    assert len(fast) > 2_000
+    assert fast.tolist() == plain.tolist()

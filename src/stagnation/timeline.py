@@ -145,6 +145,19 @@ class EventIndex:
         rank = np.searchsorted(self._unique_times, at_i8, side="left")
         return np.searchsorted(self._key, np.asarray(entity) * self._stride + rank, side="left")
 
+    def position_at_events(
+        self, entity: np.ndarray, ranks: TimeRanks, rows: np.ndarray
+    ) -> np.ndarray:
+        """Return :meth:`position` at the timestamps of the events ``rows`` of ``ranks``.
+
+        The same answer as ``position(entity, time of rows)``, for millions of queries: the
+        distinct timestamps of ``ranks`` are searched (in ascending order) instead of every
+        query's own; fastest with the queries in (entity, time) order.
+        """
+        rank = np.searchsorted(self._unique_times, ranks.unique_times, side="left")
+        key = np.asarray(entity) * self._stride + rank[ranks.rank[rows]]
+        return np.searchsorted(self._key, key, side="left")
+
     def count(self, entity: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Return the number of the entity's events in ``[start, end)``."""
         return self.position(entity, end) - self.position(entity, start)

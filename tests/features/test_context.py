@@ -16,6 +16,7 @@ from stagnation.features import FeatureContext
 from stagnation.features._context import _activity_kinds
 from stagnation.features._status import activity_kinds
 from stagnation.snapshots import features_at
+from stagnation.timeline import TimeRanks
 
 AS_OF = ("2024-03-01", "2024-11-15 12:00")
 
@@ -29,7 +30,8 @@ def test_activity_kinds_from_the_indexes_equal_activity_kinds(crm: CRM) -> None:
     ctx = FeatureContext.build(crm)
     assert ctx.activities_by_customer is not None and crm.activities is not None
     assert len(ctx.activities_by_customer) == len(crm.activities)  # the fast path is taken
-    fast = _activity_kinds(crm, 90, ctx.activities_by_customer, ctx.orders_by_customer)
+    ranks = TimeRanks(crm.activities["occurred_at"])
+    fast = _activity_kinds(crm, 90, ctx.activities_by_customer, ctx.orders_by_customer, ranks)
     plain = activity_kinds(crm)[1]
     assert fast.tolist() == plain.tolist()
     assert set(np.unique(plain)) == {0, 1, 2}  # every kind occurs: the comparison means something

@@ -52,13 +52,17 @@ def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
 
 
 def _activity_kinds(
-    crm: CRM, dormant_days: int, activities: EventIndex, orders: EventIndex | None
+    crm: CRM,
+    dormant_days: int,
+    activities: EventIndex,
+    orders: EventIndex | None,
+    ranks: TimeRanks,
 ) -> np.ndarray:
     """Return :func:`activity_kinds`' kind codes, asking the orders index in (customer, time) order.
 
     The activities index lists the activities by customer and time, so the searches for "the
-    customer's last order before this activity" run in ascending order of their keys, several
-    times faster than in the table's order. When the indexes left rows out (an id outside the
+    customer's last order before this activity" run in ascending order of their keys, over the
+    distinct activity times (``ranks``), several times faster than in the table's order. When the indexes left rows out (an id outside the
     customers table, a missing timestamp), the kinds come from :func:`activity_kinds` itself.
     """
     a = crm.activities
@@ -69,7 +73,8 @@ def _activity_kinds(
     at = activities.time.view("datetime64[ns]")
     last = np.full(len(at), np.datetime64("NaT", "ns"))
     if orders is not None and len(orders):
-        last = orders.time_at(orders.last(activities.entity, at))
+        before = orders.position_at_events(activities.entity, ranks, activities.rows) - 1
+        last = orders.time_at(np.where(before >= orders.start[activities.entity], before, -1))
     inbound = (a["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
     kind = np.empty(len(a), dtype=np.int8)
     kind[activities.rows] = kinds_from_last(at, last, inbound[activities.rows], dormant_days)[1]
@@ -147,7 +152,7 @@ class FeatureContext:
             }
             ranked = TimeRanks(a["occurred_at"])  # one time sort for both indexes
             acts_c = EventIndex(values["customer"], ranked, n_c, values)
-            kind = _activity_kinds(crm, dormant_days, acts_c, orders_c)
+            kind = _activity_kinds(crm, dormant_days, acts_c, orders_c, ranked)
             values.update(hunting=kind == 0, farming=kind == 1, inbound=kind == 2)
             values["outbound"] = kind != 2
             acts_c.carry(values)
