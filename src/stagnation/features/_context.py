@@ -62,8 +62,9 @@ def _activity_kinds(
 
     The activities index lists the activities by customer and time, so the searches for "the
     customer's last order before this activity" run in ascending order of their keys, over the
-    distinct activity times (``ranks``), several times faster than in the table's order. When the indexes left rows out (an id outside the
-    customers table, a missing timestamp), the kinds come from :func:`activity_kinds` itself.
+    distinct activity times (``ranks``), several times faster than in the table's order. When
+    the indexes left rows out (an id outside the customers table, a missing timestamp), the
+    kinds come from :func:`activity_kinds` itself.
     """
     a = crm.activities
     assert a is not None
