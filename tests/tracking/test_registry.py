@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pytest
@@ -115,3 +116,21 @@ def test_export_replaces_a_previous_export_but_nothing_else(
     with pytest.raises(ValueError, match="no version aliased 'staging'"):
         export(NAME, alias="staging", out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
+
+
+def test_newer_data_means_a_later_cutoff_not_a_later_grid_date() -> None:
+    from types import SimpleNamespace
+
+    from stagnation.tracking._registry import _newer_data
+
+    def version(**tags: str) -> Any:
+        return SimpleNamespace(tags=tags)
+
+    # same extract and cutoff, weekly vs monthly grid: snapshots end two days apart
+    weekly = version(cutoff="2026-01-01 00:00:00", data_end="2025-10-03")
+    monthly = version(cutoff="2026-01-01 00:00:00", data_end="2025-10-01")
+    assert not _newer_data(weekly, monthly)
+    later = version(cutoff="2026-02-01 00:00:00", data_end="2025-11-01")
+    assert _newer_data(later, monthly) and not _newer_data(monthly, later)
+    # versions logged before the cutoff tag: the last snapshot date decides
+    assert _newer_data(version(data_end="2025-10-03"), version(data_end="2025-10-01"))

@@ -130,11 +130,7 @@ def _evaluated_scores(
 
 def _trained_through(version: ModelVersion) -> pd.Timestamp | None:
     """Return the latest ``as_of`` the version's registered model was fitted on (tag)."""
-    tag = (version.tags or {}).get("data_end")
-    try:
-        return pd.Timestamp(tag) if tag else None
-    except ValueError:
-        return None
+    return _tag_time(version, "data_end")
 
 
 def _score(name: str, version: str, holdout: pd.DataFrame) -> np.ndarray:
@@ -312,9 +308,24 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
 
 
 def _newer_data(challenger: ModelVersion, champion: ModelVersion) -> bool:
-    """Return whether the challenger's snapshots reach later than the champion's."""
-    ours, theirs = _trained_through(challenger), _trained_through(champion)
+    """Return whether the challenger saw events the champion did not: a later training cutoff.
+
+    The cutoff, not the last snapshot date: two trainings on the same extract and cutoff with
+    another ``--grid`` end their snapshots a few days apart, yet saw the same events. Versions
+    without a ``cutoff`` tag fall back to the last snapshot date (``data_end``).
+    """
+    ours, theirs = _tag_time(challenger, "cutoff"), _tag_time(champion, "cutoff")
+    if ours is None or theirs is None:
+        ours, theirs = _trained_through(challenger), _trained_through(champion)
     return bool(ours is not None and (theirs is None or ours > theirs))
+
+
+def _tag_time(version: ModelVersion, tag: str) -> pd.Timestamp | None:
+    value = (version.tags or {}).get(tag)
+    try:
+        return pd.Timestamp(value) if value else None
+    except ValueError:
+        return None
 
 
 def _is_previous_export(folder: Path) -> bool:
