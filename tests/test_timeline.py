@@ -82,3 +82,9 @@ def test_position_at_events_equals_position_at_their_times() -> None:
     plain = orders.position(events.entity, t[events.rows])
     assert len(fast) > 2_000
     assert fast.tolist() == plain.tolist()
+
+
+def test_codes_and_timestamps_of_different_lengths_are_refused() -> None:
+    t = np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]")
+    with pytest.raises(ValueError, match="3 entity codes for 2 timestamps"):
+        EventIndex(np.array([0, 0, 1]), TimeRanks(t), 2)

@@ -85,6 +85,8 @@ class EventIndex:
     ) -> None:
         entity = np.asarray(entity, dtype=np.int64)
         ranks = time if isinstance(time, TimeRanks) else TimeRanks(time)
+        if len(entity) != len(ranks.time):
+            raise ValueError(f"{len(entity)} entity codes for {len(ranks.time)} timestamps")
         # (entity, time) order: the events in time order, then a stable sort by entity (two
         # 16-bit radix passes), the same permutation as a stable sort of (entity, time rank)
         by_time = ranks.by_time[entity[ranks.by_time] >= 0]
