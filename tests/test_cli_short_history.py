@@ -97,6 +97,8 @@ def test_too_short_a_history_says_what_it_needs(workdir: Path) -> None:
 def test_a_cutoff_after_the_data_is_refused(workdir: Path) -> None:
     code, out = _run("train", "nine", "--as-of", "2026-06-01", *SETTINGS)
     assert code == 2 and "lies after the end of the data" in " ".join(out.split())
+    # a wrong --as-of for both models: said once, not as a rep model skipped for thin data
+    assert "skipped" not in out and out.count("lies after the end") == 1
 
 
 def test_a_prediction_outside_the_data_is_refused(workdir: Path) -> None:

@@ -27,6 +27,7 @@ from stagnation.labels import (
 
 __all__ = [
     "as_of_grid",
+    "check_prediction_moment",
     "customer_snapshots",
     "data_end",
     "data_start",
@@ -194,3 +195,24 @@ def features_at(
         population = customer_population(ctx, at, settings)
         return customer_features(ctx, population[["customer_id", "as_of"]])
     raise BadOption(f"entity must be 'rep' or 'customer', not {entity!r}")
+
+
+def check_prediction_moment(crm: CRM, at: pd.Timestamp, *, horizon_days: int) -> None:
+    """Refuse an ``as_of`` before the data starts or more than one horizon after it ends.
+
+    Before the data there is nothing to score; more than a horizon after it, every customer
+    looks dormant and every rep idle only because the extract stops.
+
+    Raises
+    ------
+    BadOption
+        Naming the moment, the data's range and the horizon.
+    """
+    start, end = data_start(crm), data_end(crm)
+    latest = end + pd.Timedelta(days=horizon_days)
+    if at < start or at > latest:
+        raise BadOption(
+            f"--as-of {at:%Y-%m-%d} is outside what this extract can score: its events run from "
+            f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}, and a prediction may "
+            f"come at most one horizon ({horizon_days} days) after them, by {latest:%Y-%m-%d}"
+        )

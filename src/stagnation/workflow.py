@@ -93,14 +93,16 @@ def training_grid(
 
     Raises
     ------
+    BadOption
+        When the cutoff lies after the end of the data (labels there are not observed).
     NotEnoughHistory
-        When the cutoff lies after the end of the data, or the history before it is shorter
-        than :func:`~stagnation.training.minimum_history_days` for these settings, with the
-        numbers and what to change.
+        When the history before the cutoff is shorter than
+        :func:`~stagnation.training.minimum_history_days` for these settings, with the numbers
+        and what to change.
     """
     start, end = data_start(crm), data_end(crm)
-    if cutoff > end:
-        raise NotEnoughHistory(
+    if cutoff > end:  # a wrong option for every model, not a model the extract is too thin for
+        raise BadOption(
             f"the training cutoff {cutoff:%Y-%m-%d} lies after the end of the data "
             f"({end - pd.Timedelta(days=1):%Y-%m-%d}): labels after it are not observed; "
             f"use --as-of {end:%Y-%m-%d} or earlier (the default is the end of the data)"
@@ -116,8 +118,10 @@ def training_grid(
             f"{name} needs at least {need} days of history before the cutoff with a "
             f"{chosen} grid (warm-up {warmup} + 3 training dates + gap {horizon} + 2 "
             f"validation dates + horizon {horizon}); this extract has {have} days "
-            f"({start:%Y-%m-%d} to {cutoff:%Y-%m-%d}). Use a longer extract, a later --as-of, "
-            f"or a shorter {knobs}" + ("" if chosen == "weekly" else ", or --grid weekly")
+            f"({start:%Y-%m-%d} to {cutoff:%Y-%m-%d}). Use a longer extract, "
+            + ("a later --as-of, " if cutoff < end else "")
+            + f"or a shorter {knobs}"
+            + ("" if chosen == "weekly" else ", or --grid weekly")
         )
     dates = as_of_grid(
         crm, horizon_days=horizon, cutoff=cutoff, warmup_days=warmup, freq=GRID_FREQUENCY[chosen]

@@ -60,6 +60,27 @@ BAD_INPUT = [
     (["sample", "out", "--months", "2"], "--months: Input should be greater than or equal to 6"),
     (["import", "sql", "not a url", "out", "--mapping", "yudao"], "not a database URL"),
     (["import", "sql", "sqlite:///crm.db", "out", "--mapping", "nope"], "no bundled mapping"),
+    # features answers from the data's start to one (longest) horizon after its end, as score
+    (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "2040-01-01"], "by 2022"),
+    (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "1990-01-01"], "2022-01"),
+    # the contract's --engine option: pandas runs, spark is refused before any work
+    (
+        [
+            "features",
+            "{x}",
+            "--entity",
+            "rep",
+            "--as-of",
+            "2022-05-01",
+            "--out",
+            "f.csv",
+            "--engine",
+            "spark",
+        ],
+        "--engine spark is not available yet",
+    ),
+    (["train", "{x}", "--engine", "spark"], "--engine spark is not available yet"),
+    (["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--engine", "spark"], "spark"),
 ]
 
 
@@ -231,3 +252,15 @@ def test_the_console_script_maps_both_kinds(extract: Path, tmp_path: Path) -> No
 )
 def test_which_errors_are_the_users(err: BaseException, users: bool) -> None:
     assert cli.is_user_error(err) is users
+
+
+def test_features_runs_on_the_pandas_engine(
+    extract: Path,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["features", str(extract), "--entity", "rep", "--as-of", "2022-05-01"]
+    code, out, _ = _main([*args, "--out", "f.csv", "--engine", "pandas"], monkeypatch, capsys)
+    assert code == 0 and "reps x" in out
+    assert (workdir / "f.csv").read_bytes().startswith(b'"rep_id","as_of"')

@@ -60,6 +60,34 @@ def entity_outputs(entity: Entity, out: Path) -> dict[Literal["rep", "customer"]
     return {e: out / f"{e}.parquet" for e in names}
 
 
+class Engine(StrEnum):
+    """Where the feature code runs."""
+
+    pandas = "pandas"
+    spark = "spark"
+
+
+#: The --engine option of features, train and score.
+EngineOption = Annotated[
+    Engine,
+    typer.Option(help="pandas (one machine). spark is not available yet: README, Scaling out."),
+]
+
+
+def check_engine(engine: Engine) -> None:
+    """Refuse an engine this installation cannot run, before any work."""
+    if engine is Engine.spark:
+        raise BadOption(
+            "--engine spark is not available yet: features, training and scoring run on pandas "
+            "on one machine (see the README section 'Scaling out'); use --engine pandas"
+        )
+
+
+#: How far after the data's end ``features`` still answers: the longest default horizon. Later,
+#: every customer looks dormant and every rep idle only because the extract stops.
+FEATURES_REACH_DAYS = 180
+
+
 def features(
     data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
     entity: Annotated[
@@ -77,17 +105,21 @@ def features(
     dormant_days: Annotated[
         int, typer.Option(help="Days without an order after which a buyer is dormant.")
     ] = 90,
+    engine: EngineOption = Engine.pandas,
 ) -> None:
     """Write one row of features per eligible rep or dormant customer at --as-of."""
-    from stagnation.snapshots import features_at  # deferred: SciPy and the builders, ~1 s
+    # deferred: SciPy and the builders, ~1 s
+    from stagnation.snapshots import check_prediction_moment, features_at
 
     began = time.perf_counter()
     with user_errors():
+        check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         targets = entity_outputs(entity, out)
         for target in targets.values():
             check_writable(target)  # before the work, naming the target
         crm = load_crm(data_dir)
+        check_prediction_moment(crm, at, horizon_days=FEATURES_REACH_DAYS)
         source = FeatureContext.build(crm, dormant_days=dormant_days) if len(targets) > 1 else crm
         tables = {e: features_at(source, e, at, dormant_days=dormant_days) for e in targets}
         write_tables({targets[e]: table for e, table in tables.items()})
@@ -165,12 +197,13 @@ def train(
             help="Keep customer/rep ids in the holdout logged to MLflow (default: row numbers).",
         ),
     ] = False,
+    engine: EngineOption = Engine.pandas,
 ) -> None:
     """Train, evaluate against the baselines, log to MLflow and register a new version.
 
     Models are stored in the MLflow registry at MLFLOW_TRACKING_URI, or ./mlflow.db (artifacts
-    in ./mlruns) when it is unset. A version becomes champion only when none exists and it beats
-    its best baseline out of time (paired bootstrap interval above zero).
+    in ./mlruns) when it is unset. A version becomes challenger, and champion when none exists
+    (with a warning when it does not beat its best baseline out of time).
     """
     # deferred: MLflow (tracking, ~4 s), LightGBM (workflow, ~2.5 s) and SQLAlchemy
     # (importers) would slow every other command and --help
@@ -182,6 +215,7 @@ def train(
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     with user_errors():
+        check_engine(engine)
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
         crm = load_crm(data_dir)
         truth = read_truth(data_dir)
@@ -343,8 +377,9 @@ SCORE_HELP = (
     "Write the ranked action list at --as-of: whom to release, assign and coach.\n\n"
     "Without --model-uri the champions are looked up in the MLflow registry named by "
     "MLFLOW_TRACKING_URI, else ./mlflow.db of the current folder; a missing registry is an "
-    "error and is never created. A rep gets a row when its risk of sliding is at least the "
-    "rep model's base rate."
+    "error and is never created. Every eligible rep gets a row; a rep whose risk of sliding "
+    "is at least --rep-min-lift times the rep model's base rate is paired with a coach, the "
+    "others read 'No coaching needed' with priority 0."
 )
 
 
@@ -379,6 +414,7 @@ def score(
             "many times the rep model's base rate; the others get priority 0.",
         ),
     ] = 1.0,
+    engine: EngineOption = Engine.pandas,
 ) -> None:
     """Write the ranked action list at --as-of: whom to release, assign and coach."""
     from stagnation.scoring import ActionSettings, score_with_drift  # deferred: LightGBM, MLflow
@@ -386,6 +422,7 @@ def score(
     began = time.perf_counter()
     err = Console(stderr=True, soft_wrap=True)
     with user_errors(), err.status("loading the extract") as status:
+        check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
         crm = load_crm(data_dir)

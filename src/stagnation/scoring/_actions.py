@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from stagnation.crm import CRM
-from stagnation.errors import BadOption
 from stagnation.features import FeatureContext
 from stagnation.scoring._customers import customer_actions
 from stagnation.scoring._drift import model_drift
@@ -37,7 +36,7 @@ from stagnation.scoring._reps import (
     rep_roster,
     rep_threshold,
 )
-from stagnation.snapshots import data_end, data_start, features_at
+from stagnation.snapshots import check_prediction_moment, features_at
 from stagnation.training import ModelName
 
 
@@ -89,27 +88,6 @@ def score(
         tracking_uri=tracking_uri,
         progress=progress,
     ).actions
-
-
-def check_prediction_moment(crm: CRM, at: pd.Timestamp, *, horizon_days: int) -> None:
-    """Refuse an ``as_of`` before the data starts or more than one horizon after it ends.
-
-    Before the data there is nothing to score; more than a horizon after it, every customer
-    looks dormant and every rep idle only because the extract stops.
-
-    Raises
-    ------
-    ValueError
-        Naming the moment, the data's range and the horizon.
-    """
-    start, end = data_start(crm), data_end(crm)
-    latest = end + pd.Timedelta(days=horizon_days)
-    if at < start or at > latest:
-        raise BadOption(
-            f"--as-of {at:%Y-%m-%d} is outside what this extract can score: its events run from "
-            f"{start:%Y-%m-%d} to {end - pd.Timedelta(days=1):%Y-%m-%d}, and a prediction may "
-            f"come at most one horizon ({horizon_days} days) after them, by {latest:%Y-%m-%d}"
-        )
 
 
 def score_with_drift(
