@@ -71,8 +71,9 @@ benchmark: $(STAMP)
 benchmark-features: $(STAMP)
 	$(BIN)/python benchmarks/features_scaling.py
 
-## Time `features --entity all` and the 12-month grid end to end against the read floor (pyarrow
-## reading the columns used), measured in the same run, on the large company.
+## Time `features --entity all`, the 12-month grid and `score` end to end against the read floor
+## (pyarrow reading the columns used), measured in the same run, on the large company (the models
+## for `score` are trained once into benchmarks/out/store-10M).
 .PHONY: benchmark-floor
 benchmark-floor: $(STAMP)
 	$(BIN)/python benchmarks/read_floor.py

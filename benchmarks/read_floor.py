@@ -9,7 +9,11 @@ extract folder to the files written:
 * ``features``: ``stagnation features DATA --entity all --as-of 2025-06-01 --out DIR``
   (load, validate, index, features of both entities, write);
 * ``grid``: load, validate, index, then the 12-month training grid of both entities (the
-  snapshots ``train`` builds), written to Parquet.
+  snapshots ``train`` builds), written to Parquet;
+* ``score``: ``stagnation score DATA --as-of 2025-06-01 --out FILE`` with both champions (load,
+  validate, features, predictions with reasons, the ranked action list). The models are trained
+  once by ``stagnation train DATA`` into ``benchmarks/out/store-10M`` (several minutes) and
+  reused by later runs; ``--no-score`` leaves this job out.
 
 Each job's wall time is printed with its ratio to the floor of the same round, so the figure
 holds on a machine shared with other work; ``--repeat`` runs several rounds and keeps the
@@ -30,6 +34,8 @@ import time
 from pathlib import Path
 
 COMPANY = Path(__file__).resolve().parent / "out" / "company-10M"
+#: The MLflow store with both models trained on the company, kept between runs.
+STORE = COMPANY.with_name("store-10M")
 AS_OF = "2025-06-01"
 #: The columns the features read, per table (what the read floor reads).
 COLUMNS = {
@@ -79,11 +85,29 @@ def grid(folder: Path, out: Path) -> None:
     print(f"{len(reps) + len(customers):,} snapshot rows")
 
 
-def run(command: list[str]) -> dict[str, float]:
+def store_env() -> dict[str, str]:
+    """Return the environment that points ``stagnation`` at the benchmark's MLflow store."""
+    return os.environ | {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{STORE}/mlflow.db",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+
+
+def train_once(stagnation: str) -> None:
+    """Train both models on the company into :data:`STORE`, unless an earlier run did."""
+    if (STORE / "trained").exists():
+        return
+    print(f"training both models once into {STORE} (several minutes)")
+    STORE.mkdir(parents=True, exist_ok=True)
+    subprocess.run([stagnation, "train", str(COMPANY)], check=True, env=store_env(), cwd=STORE)
+    (STORE / "trained").touch()
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Run one job in a fresh process; return its wall and CPU seconds and its peak memory."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
         _, status, usage = os.wait4(child.pid, 0)  # this child's own usage, not all children's
         wall = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
@@ -97,6 +121,7 @@ def run(command: list[str]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=1, help="rounds; the fastest is kept")
+    parser.add_argument("--no-score", action="store_true", help="leave the score job out")
     parser.add_argument("--job", nargs=3, help=argparse.SUPPRESS)  # child: name, folder, out
     args = parser.parse_args()
     if args.job:
@@ -110,6 +135,8 @@ def main() -> None:
         print("simulating the large company once (about 2 min)")
         write_sample(simulate(SimConfig(reps=1_000, customers=100_000)), COMPANY)
     stagnation = str(Path(sys.executable).with_name("stagnation"))
+    if not args.no_score:
+        train_once(stagnation)
     best: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         jobs = {
@@ -127,8 +154,21 @@ def main() -> None:
             ],
             "grid": [sys.executable, __file__, "--job", "grid", str(COMPANY), f"{tmp}/grid"],
         }
+        if not args.no_score:
+            jobs["score"] = [
+                stagnation,
+                "score",
+                str(COMPANY),
+                "--as-of",
+                AS_OF,
+                "--out",
+                f"{tmp}/actions.parquet",
+            ]
         for _ in range(args.repeat):
-            measured = {name: run(command) for name, command in jobs.items()}
+            measured = {
+                name: run(command, store_env() if name == "score" else None)
+                for name, command in jobs.items()
+            }
             for name, m in measured.items():
                 m["ratio"] = m["wall"] / measured["floor"]["wall"]
                 m["cpu_ratio"] = m["cpu"] / measured["floor"]["cpu"]

@@ -25,6 +25,7 @@ __all__ = [
     "NAT",
     "WINDOWS",
     "EventIndex",
+    "TimeRanks",
     "days_between",
     "to_ns",
     "window_start",
@@ -78,34 +79,27 @@ class EventIndex:
     def __init__(
         self,
         entity: np.ndarray,
-        time: np.ndarray | pd.Series,
+        time: np.ndarray | pd.Series | TimeRanks,
         n_entities: int,
         values: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         entity = np.asarray(entity, dtype=np.int64)
-        t = to_ns(time)
-        keep = (entity >= 0) & ~np.isnat(t)
-        entity, t = entity[keep], t[keep].view(np.int64)
-        # exact ranks of the timestamps make one monotone int64 key per (entity, time); two
-        # argsorts (np.unique takes a hashing path that is ~100x slower on 10M values)
-        by_time = np.argsort(t, kind="stable")
-        sorted_t = t[by_time]
-        new = np.empty(len(t), dtype=bool)
-        new[:1] = True
-        np.not_equal(sorted_t[1:], sorted_t[:-1], out=new[1:])
-        self._unique_times = sorted_t[new]
-        rank = np.empty(len(t), dtype=np.int64)
-        rank[by_time] = np.cumsum(new) - 1
-        self._stride = len(self._unique_times) + 1
-        key = entity * self._stride + rank
-        order = np.argsort(key, kind="stable")
+        ranks = time if isinstance(time, TimeRanks) else TimeRanks(time)
+        if len(entity) != len(ranks.time):
+            raise ValueError(f"{len(entity)} entity codes for {len(ranks.time)} timestamps")
+        # (entity, time) order: the events in time order, then a stable sort by entity (two
+        # 16-bit radix passes), the same permutation as a stable sort of (entity, time rank)
+        by_time = ranks.by_time[entity[ranks.by_time] >= 0]
+        order = by_time[_stable_argsort(entity[by_time])]
         self.n_entities = n_entities
+        self._unique_times = ranks.unique_times
+        self._stride = len(ranks.unique_times) + 1
         self.entity = entity[order]
-        self.time = t[order]
-        self._key = key[order]
+        self.time = ranks.time[order]
+        self._key = self.entity * self._stride + ranks.rank[order]
         self.start = np.searchsorted(self.entity, np.arange(n_entities + 1))
         # original row of each sorted event; a carried column is gathered on its first use
-        self._rows = np.flatnonzero(keep)[order]
+        self._rows = order
         self._raw = dict(values or {})
         self._values: dict[str, np.ndarray] = {}
         self._prefix: dict[str, np.ndarray] = {}  # prefix sums, built on first use
@@ -132,6 +126,18 @@ class EventIndex:
     def __len__(self) -> int:
         return len(self.time)
 
+    @property
+    def rows(self) -> np.ndarray:
+        """Return the original row (position in the input arrays) of each event, in index order."""
+        return self._rows
+
+    def carry(self, values: Mapping[str, np.ndarray]) -> None:
+        """Add or replace carried columns (aligned with the input arrays, like ``values``)."""
+        for name, column in values.items():
+            self._raw[name] = column
+            self._values.pop(name, None)
+            self._prefix.pop(name, None)
+
     def position(self, entity: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Return, per query, the index of the entity's first event at or after ``at``.
 
@@ -140,6 +146,19 @@ class EventIndex:
         at_i8 = to_ns(at).view(np.int64)
         rank = np.searchsorted(self._unique_times, at_i8, side="left")
         return np.searchsorted(self._key, np.asarray(entity) * self._stride + rank, side="left")
+
+    def position_at_events(
+        self, entity: np.ndarray, ranks: TimeRanks, rows: np.ndarray
+    ) -> np.ndarray:
+        """Return :meth:`position` at the timestamps of the events ``rows`` of ``ranks``.
+
+        The same answer as ``position(entity, time of rows)``, for millions of queries: the
+        distinct timestamps of ``ranks`` are searched (in ascending order) instead of every
+        query's own; fastest with the queries in (entity, time) order.
+        """
+        rank = np.searchsorted(self._unique_times, ranks.unique_times, side="left")
+        key = np.asarray(entity) * self._stride + rank[ranks.rank[rows]]
+        return np.searchsorted(self._key, key, side="left")
 
     def count(self, entity: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
         """Return the number of the entity's events in ``[start, end)``."""
@@ -213,6 +232,55 @@ class EventIndex:
             out[:] = fill
         out[ok] = values[row[ok]]
         return out
+
+
+class TimeRanks:
+    """One event table's timestamps in time order, with the exact rank of each timestamp.
+
+    Several :class:`EventIndex` of the same events (by customer, by rep) share one of these,
+    so the events are sorted by time once, not once per index. NaT events get no rank and are
+    left out of every index.
+
+    Examples
+    --------
+    >>> ranks = TimeRanks(pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-02"]).to_numpy())
+    >>> ranks.by_time.tolist(), ranks.rank[ranks.by_time].tolist()
+    ([1, 0, 2], [0, 1, 1])
+    """
+
+    def __init__(self, time: np.ndarray | pd.Series) -> None:
+        t = to_ns(time)
+        valid = np.flatnonzero(~np.isnat(t))
+        self.time = t.view(np.int64)
+        kept = self.time[valid]
+        if len(kept) and np.all(kept[1:] >= kept[:-1]):
+            self.by_time = valid  # already in time order (the usual export): no sort
+        else:
+            self.by_time = valid[np.argsort(kept, kind="stable")]
+        sorted_t = self.time[self.by_time]
+        new = np.empty(len(sorted_t), dtype=bool)
+        new[:1] = True
+        np.not_equal(sorted_t[1:], sorted_t[:-1], out=new[1:])
+        #: the distinct timestamps, ascending (int64 nanoseconds)
+        self.unique_times = sorted_t[new]
+        #: each event's rank among the distinct timestamps (-1 for NaT)
+        self.rank = np.full(len(t), -1, dtype=np.int64)
+        self.rank[self.by_time] = np.cumsum(new) - 1
+
+
+def _stable_argsort(codes: np.ndarray) -> np.ndarray:
+    """Return the stable argsort of non-negative int64 ``codes`` by 16-bit radix passes.
+
+    NumPy sorts 16-bit integers by a stable radix sort in linear time; a stable int64 sort is
+    a timsort, several times slower on 10M shuffled codes.
+    """
+    order = np.argsort((codes & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while len(codes) and int(codes.max()) >> shift:
+        digit = ((codes[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order
 
 
 def days_between(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:

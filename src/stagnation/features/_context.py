@@ -16,8 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stagnation.crm import CRM
-from stagnation.features._status import activity_kinds
-from stagnation.timeline import EventIndex
+from stagnation.features._status import activity_kinds, kinds_from_last
+from stagnation.timeline import EventIndex, TimeRanks
 
 #: Channel codes of activities (contract order), used as event values.
 CHANNELS = ("call", "visit", "message", "email", "meeting", "other")
@@ -49,6 +49,37 @@ def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
         found = pc.index_in(pa.array(values.array), value_set=pa.array(index.array))
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return index.get_indexer(pd.Index(values))
+
+
+def _activity_kinds(
+    crm: CRM,
+    dormant_days: int,
+    activities: EventIndex,
+    orders: EventIndex | None,
+    ranks: TimeRanks,
+) -> np.ndarray:
+    """Return :func:`activity_kinds`' kind codes, asking the orders index in (customer, time) order.
+
+    The activities index lists the activities by customer and time, so the searches for "the
+    customer's last order before this activity" run in ascending order of their keys, over the
+    distinct activity times (``ranks``), several times faster than in the table's order. When
+    the indexes left rows out (an id outside the customers table, a missing timestamp), the
+    kinds come from :func:`activity_kinds` itself.
+    """
+    a = crm.activities
+    assert a is not None
+    every_order = crm.orders is None or (orders is not None and len(orders) == len(crm.orders))
+    if len(activities) != len(a) or not every_order:
+        return activity_kinds(crm, dormant_days=dormant_days)[1]
+    at = activities.time.view("datetime64[ns]")
+    last = np.full(len(at), np.datetime64("NaT", "ns"))
+    if orders is not None and len(orders):
+        before = orders.position_at_events(activities.entity, ranks, activities.rows) - 1
+        last = orders.time_at(np.where(before >= orders.start[activities.entity], before, -1))
+    inbound = (a["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
+    kind = np.empty(len(a), dtype=np.int8)
+    kind[activities.rows] = kinds_from_last(at, last, inbound[activities.rows], dormant_days)[1]
+    return kind
 
 
 @dataclass
@@ -108,24 +139,25 @@ class FeatureContext:
                 "customer": _codes(customers, o["customer_id"]),
                 "online": (o["channel"] == "online").fillna(False).to_numpy(dtype=float),
             }
-            orders_c = EventIndex(values["customer"], o["ordered_at"], n_c, values)
-            orders_r = EventIndex(values["rep"], o["ordered_at"], n_r, values)
+            ranked = TimeRanks(o["ordered_at"])  # one time sort for both indexes
+            orders_c = EventIndex(values["customer"], ranked, n_c, values)
+            orders_r = EventIndex(values["rep"], ranked, n_r, values)
 
         acts_c = acts_r = None
         if crm.activities is not None:
             a = crm.activities
-            _, kind = activity_kinds(crm, dormant_days=dormant_days)
             values = {
-                "hunting": kind == 0,
-                "farming": kind == 1,
-                "inbound": kind == 2,
-                "outbound": kind != 2,
                 "channel": a["channel"].cat.codes.to_numpy(),
                 "rep": _codes(reps, a["rep_id"]),
                 "customer": _codes(customers, a["customer_id"]),
             }
-            acts_c = EventIndex(values["customer"], a["occurred_at"], n_c, values)
-            acts_r = EventIndex(values["rep"], a["occurred_at"], n_r, values)
+            ranked = TimeRanks(a["occurred_at"])  # one time sort for both indexes
+            acts_c = EventIndex(values["customer"], ranked, n_c, values)
+            kind = _activity_kinds(crm, dormant_days, acts_c, orders_c, ranked)
+            values.update(hunting=kind == 0, farming=kind == 1, inbound=kind == 2)
+            values["outbound"] = kind != 2
+            acts_c.carry(values)
+            acts_r = EventIndex(values["rep"], ranked, n_r, values)
 
         own_c = own_r = None
         if crm.ownership is not None:

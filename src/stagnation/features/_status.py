@@ -127,10 +127,21 @@ def activity_kinds(crm: CRM, *, dormant_days: int = 90) -> tuple[np.ndarray, np.
         )
         row = orders.last(_codes_in(buyers, acts["customer_id"], n), at)
         last = orders.time_at(row)  # NaT: no order strictly before the activity
+    inbound = (acts["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
+    return kinds_from_last(at, last, inbound, dormant_days)
+
+
+def kinds_from_last(
+    at: np.ndarray, last: np.ndarray, inbound: np.ndarray, dormant_days: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return status and kind codes of activities at ``at`` from the last order before each.
+
+    ``last`` is NaT where the customer had no order strictly before the activity; ``inbound``
+    marks the inbound activities (their kind is inbound whatever the status).
+    """
     gap = (at - last).view(np.int64)
     never = np.isnat(last)
     status = np.where(never, 0, np.where(gap <= dormant_days * DAY_NS, 1, 2))
-    inbound = (acts["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
     kind = np.where(inbound, 2, np.where(status == 1, 1, 0))
     return status.astype(np.int8), kind.astype(np.int8)
 

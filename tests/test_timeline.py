@@ -1,0 +1,90 @@
+"""The event index against a plain reference: the (entity, time) order and window counts.
+
+The index sorts events by one shared time ranking and a radix sort by entity; these tests pin
+that the result is the stable (entity, time) order of the events, row for row, whatever the
+input order, the NaT events and the entity codes outside the universe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stagnation.timeline import EventIndex, TimeRanks
+
+
+def random_events(
+    seed: int, n: int, n_entities: int, *, sorted_times: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    entity = rng.integers(-1, n_entities, n)
+    days = rng.integers(0, 60, n)
+    time = np.sort(days) if sorted_times else days
+    t = time.astype("datetime64[D]").astype("datetime64[ns]")
+    t[rng.random(n) < 0.05] = np.datetime64("NaT")
+    return entity, t
+
+
+@pytest.mark.parametrize("sorted_times", [False, True])
+@pytest.mark.parametrize(("n", "n_entities"), [(0, 3), (1, 1), (2_000, 7), (5_000, 200_000)])
+def test_index_order_is_the_stable_entity_time_order(
+    n: int, n_entities: int, sorted_times: bool
+) -> None:
+    entity, t = random_events(n + n_entities, n, n_entities, sorted_times=sorted_times)
+    idx = EventIndex(entity, t, n_entities, {"row": np.arange(n, dtype=float)})
+    keep = (entity >= 0) & ~np.isnat(t)
+    expected = np.flatnonzero(keep)[np.lexsort((t.view(np.int64)[keep], entity[keep]))]
+    assert idx.rows.tolist() == expected.tolist()
+    assert idx.column("row").tolist() == expected.astype(float).tolist()
+
+
+def test_counts_match_a_brute_force_scan() -> None:
+    entity, t = random_events(3, 3_000, 40, sorted_times=False)
+    idx = EventIndex(entity, t, 40)
+    rng = np.random.default_rng(4)
+    query = rng.integers(0, 40, 200)
+    at = rng.integers(0, 62, 200).astype("datetime64[D]").astype("datetime64[ns]")
+    seen = (entity >= 0) & ~np.isnat(t)
+    brute = [int((seen & (entity == q) & (t < a)).sum()) for q, a in zip(query, at, strict=True)]
+    assert idx.count_before(query, at).tolist() == brute
+
+
+def test_indexes_sharing_one_time_ranking_equal_separate_ones() -> None:
+    entity, t = random_events(5, 4_000, 30, sorted_times=False)
+    other = np.random.default_rng(6).integers(0, 9, len(t))
+    ranks = TimeRanks(t)
+    for codes, n in ((entity, 30), (other, 9)):
+        shared, alone = EventIndex(codes, ranks, n), EventIndex(codes, t, n)
+        assert shared.rows.tolist() == alone.rows.tolist()
+        assert shared.position(codes[:50].clip(0), t[:50]).tolist() == (
+            alone.position(codes[:50].clip(0), t[:50]).tolist()
+        )
+
+
+def test_carry_replaces_a_column_and_its_prefix_sums() -> None:
+    t = np.array(["2024-01-02", "2024-01-01"], dtype="datetime64[ns]")
+    idx = EventIndex(np.array([0, 0]), t, 1, {"v": np.array([1.0, 2.0])})
+    at = np.array(["2024-02-01"], dtype="datetime64[ns]")
+    assert idx.total_before(idx.prefix(idx.column("v")), np.array([0]), at).tolist() == [3.0]
+    assert idx.total("v", np.array([0]), at - np.timedelta64(60, "D"), at).tolist() == [3.0]
+    idx.carry({"v": np.array([10.0, 20.0])})
+    assert idx.column("v").tolist() == [20.0, 10.0]  # in time order
+    assert idx.total("v", np.array([0]), at - np.timedelta64(60, "D"), at).tolist() == [30.0]
+
+
+def test_position_at_events_equals_position_at_their_times() -> None:
+    entity, t = random_events(7, 3_000, 25, sorted_times=False)
+    orders_entity, orders_t = random_events(8, 800, 25, sorted_times=False)
+    orders = EventIndex(orders_entity, orders_t, 25)
+    ranks = TimeRanks(t)
+    events = EventIndex(entity, ranks, 25)
+    fast = orders.position_at_events(events.entity, ranks, events.rows)
+    plain = orders.position(events.entity, t[events.rows])
+    assert len(fast) > 2_000
+    assert fast.tolist() == plain.tolist()
+
+
+def test_codes_and_timestamps_of_different_lengths_are_refused() -> None:
+    t = np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]")
+    with pytest.raises(ValueError, match="3 entity codes for 2 timestamps"):
+        EventIndex(np.array([0, 0, 1]), TimeRanks(t), 2)
