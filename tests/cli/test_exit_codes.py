@@ -82,6 +82,11 @@ BAD_INPUT = [
     ),
     (["train", "{x}", "--engine", "spark"], "--engine spark is not available yet"),
     (["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--engine", "spark"], "spark"),
+    # a mistyped model folder is not a model to train first
+    (
+        ["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--model-uri", "nothere"],
+        "written by `stagnation export` or an MLflow model URI: check the path",
+    ),
 ]
 
 

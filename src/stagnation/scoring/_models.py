@@ -102,9 +102,15 @@ def load_model_at(uri: str, tracking_uri: str | None) -> ScoringModel:
     try:
         pyfunc, card = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias
-        raise ModelNotFound(
-            f"cannot load the model {uri}: {err}. Train it first (stagnation train) or pass "
-            "--model-uri with a model folder or URI"
-        ) from err
+        if "stagnation train" in str(err):  # the message says what to do already
+            advice = ""
+        elif uri.startswith("models:/"):
+            advice = ". Train it first (stagnation train) or pass --model-uri with a model folder"
+        else:
+            advice = (
+                ". --model-uri takes a folder written by `stagnation export` or an MLflow "
+                "model URI: check the path"
+            )
+        raise ModelNotFound(f"cannot load the model {uri}: {err}{advice}") from err
     version = model_version(uri, tracking_uri=tracking_uri)
     return ScoringModel(card.model, pyfunc, card, REGISTERED_NAMES[card.model], version)
