@@ -25,6 +25,7 @@ from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
 from stagnation.crm import check_writable, load_crm, write_table, write_tables
 from stagnation.errors import BadOption, NotEnoughData, PathTaken
 from stagnation.features import FeatureContext
+from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
     from stagnation.training import ModelCard
@@ -83,9 +84,12 @@ def check_engine(engine: Engine) -> None:
         )
 
 
-#: How far after the data's end ``features`` still answers: the longest default horizon. Later,
-#: every customer looks dormant and every rep idle only because the extract stops.
-FEATURES_REACH_DAYS = 180
+#: How far after the data's end ``features`` still answers: the longest default horizon (180
+#: days, the customer label's). Later, every customer looks dormant and every rep idle only
+#: because the extract stops.
+FEATURES_REACH_DAYS = max(
+    RepPassivitySettings().horizon_days, CustomerReactivationSettings().horizon_days
+)
 
 
 def features(
