@@ -11,6 +11,7 @@ The point-in-time queries underneath (:class:`~stagnation.timeline.EventIndex`, 
 ``WINDOWS`` are re-exported here.
 """
 
+from stagnation.features._bgnbd import fit_bgnbd
 from stagnation.features._context import REASONS as OWNERSHIP_REASONS
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer import (
@@ -28,6 +29,7 @@ from stagnation.features._status import (
     classify_activities,
     customer_status,
 )
+from stagnation.features._wide import OWNER_TOTALS, ExtractWide, buyer_history, owner_totals
 from stagnation.timeline import WINDOWS, EventIndex
 
 __all__ = [
@@ -36,19 +38,24 @@ __all__ = [
     "CUSTOMER_FEATURES",
     "CUSTOMER_STATUSES",
     "OWNERSHIP_REASONS",
+    "OWNER_TOTALS",
     "REP_CATEGORICALS",
     "REP_FEATURES",
     "T_MODEL_STAGES",
     "WINDOWS",
     "Change",
     "EventIndex",
+    "ExtractWide",
     "FeatureContext",
     "FeatureDef",
     "Says",
+    "buyer_history",
     "classify_activities",
     "customer_features",
     "customer_status",
     "describe",
+    "fit_bgnbd",
     "new_business_at_risk",
+    "owner_totals",
     "rep_features",
 ]
