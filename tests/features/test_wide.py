@@ -96,7 +96,7 @@ def test_parts_with_the_extract_wide_inputs_give_the_whole_extracts_rows(crm: CR
     wide = ExtractWide(
         online_orders=bool(crm.orders is not None and crm.orders["channel"].notna().any()),
         bgnbd=bgnbd,
-        owner=pd.DataFrame(totals, index=index),
+        totals=pd.DataFrame(totals, index=index),
     )
     rows = []
     for ctx in pieces:

@@ -22,6 +22,7 @@ from stagnation.features._customer import (
 from stagnation.features._definitions import Change, FeatureDef, Says, describe
 from stagnation.features._money import new_business_at_risk
 from stagnation.features._rep import T_MODEL_STAGES, rep_features
+from stagnation.features._rep_book import peer_median, rep_totals
 from stagnation.features._rep_definitions import REP_CATEGORICALS, REP_FEATURES
 from stagnation.features._status import (
     ACTIVITY_KINDS,
@@ -29,7 +30,13 @@ from stagnation.features._status import (
     classify_activities,
     customer_status,
 )
-from stagnation.features._wide import OWNER_TOTALS, ExtractWide, buyer_history, owner_totals
+from stagnation.features._wide import (
+    OWNER_TOTALS,
+    REP_TOTALS,
+    ExtractWide,
+    buyer_history,
+    owner_totals,
+)
 from stagnation.timeline import WINDOWS, EventIndex
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "OWNER_TOTALS",
     "REP_CATEGORICALS",
     "REP_FEATURES",
+    "REP_TOTALS",
     "T_MODEL_STAGES",
     "WINDOWS",
     "Change",
@@ -57,5 +65,7 @@ __all__ = [
     "fit_bgnbd",
     "new_business_at_risk",
     "owner_totals",
+    "peer_median",
     "rep_features",
+    "rep_totals",
 ]

@@ -250,7 +250,7 @@ def owner_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
     r, at = owner[order], q.at[order]
 
     totals = (
-        ctx.wide.owner_totals(ctx.reps.to_numpy()[r], at)
+        ctx.wide.lookup(ctx.reps.to_numpy()[r], at)
         if ctx.wide is not None
         else owner_totals(ctx, r, at)
     )

@@ -1,4 +1,4 @@
-"""The extract-wide inputs of the customer features, for runs over a part of the customers.
+"""The extract-wide inputs of the features, for runs over a part of the extract.
 
 Almost every customer feature reads only the customer's own events. Three groups read more:
 
@@ -8,12 +8,14 @@ Almost every customer feature reads only the customer's own events. Three groups
   buyer of the extract;
 * ``online_order_share`` is NaN unless *some* order of the extract carries a channel.
 
-On one machine :class:`~stagnation.features.FeatureContext` holds the whole extract and these
-are computed from it. An engine that runs the unchanged customer code per partition of the
-customers (Spark's ``applyInPandas``) computes them first, as sums over the partitions
-(:func:`owner_totals` per partition, summed) and one fit on the driver
-(:func:`buyer_history` per partition, gathered), and hands them in as an :class:`ExtractWide`
-(``dataclasses.replace(ctx, wide=...)``); the features then read them instead of the partition.
+The rep features compare a rep's book and revenue with the median of its peers (every rep's
+:data:`REP_TOTALS`). On one machine :class:`~stagnation.features.FeatureContext` holds the
+whole extract and all of these are computed from it. An engine that runs the unchanged code
+per partition (Spark's ``applyInPandas``) computes them first, as sums over partitions of the
+customers (:func:`owner_totals`, :func:`~stagnation.features.rep_totals`) and one fit on the
+driver (:func:`buyer_history` per partition, gathered), and hands them in as an
+:class:`ExtractWide` (``dataclasses.replace(ctx, wide=...)``); the features then read them
+instead of the partition's own events.
 """
 
 from __future__ import annotations
@@ -38,9 +40,13 @@ OWNER_TOTALS = (
 )
 
 
+#: Rep totals the rep features compare against peers, per (rep, as_of).
+REP_TOTALS = ("book_customers", "book_revenue_365d")
+
+
 @dataclass(frozen=True)
 class ExtractWide:
-    """Extract-wide inputs of the customer features, computed once and shared by partitions.
+    """Extract-wide inputs of the features, computed once and shared by the partitions.
 
     Attributes
     ----------
@@ -49,28 +55,46 @@ class ExtractWide:
     bgnbd
         The fitted BG/NBD parameters ``(r, alpha, a, b)`` per ``as_of`` (``datetime64[ns]`` as
         int64 nanoseconds), ``None`` where too few repeat buyers allowed a fit.
-    owner
-        The :data:`OWNER_TOTALS` of every rep at every ``as_of``: a frame indexed by
-        (``rep_id``, ``as_of`` in int64 nanoseconds); a missing pair counts zero.
+    totals
+        The :data:`OWNER_TOTALS` (and, for rep features, :data:`REP_TOTALS`) of every rep at
+        every ``as_of``: a frame indexed by (``rep_id``, ``as_of`` in int64 nanoseconds); a
+        missing pair counts zero.
+    peer_medians
+        Per ``as_of`` (int64 nanoseconds, the index), the median of each :data:`REP_TOTALS`
+        column over the employed reps with a positive value (the rep features' peers).
+    customer_sources
+        Whether any customer of the extract has a ``source`` (else the rep features'
+        ``referral_revenue_share_365d`` is NaN).
     """
 
     online_orders: bool
     bgnbd: dict[int, np.ndarray | None] = field(default_factory=dict)
-    owner: pd.DataFrame | None = None
+    totals: pd.DataFrame | None = None
+    peer_medians: pd.DataFrame | None = None
+    customer_sources: bool = False
 
-    def owner_totals(self, rep_id: np.ndarray, at: np.ndarray) -> dict[str, np.ndarray]:
-        """Return the :data:`OWNER_TOTALS` of each (``rep_id``, ``at``) pair (0 when absent)."""
-        if self.owner is None:
-            return {name: np.zeros(len(rep_id)) for name in OWNER_TOTALS}
+    def lookup(
+        self, rep_id: np.ndarray, at: np.ndarray, names: tuple[str, ...] = OWNER_TOTALS
+    ) -> dict[str, np.ndarray]:
+        """Return the totals ``names`` of each (``rep_id``, ``at``) pair (0 when absent)."""
+        if self.totals is None:
+            return {name: np.zeros(len(rep_id)) for name in names}
         keys = pd.MultiIndex.from_arrays([pd.Index(rep_id, dtype=str), to_ns(at).view(np.int64)])
-        rows = self.owner.index.get_indexer(keys)
+        rows = self.totals.index.get_indexer(keys)
         found = rows >= 0
         out = {}
-        for name in OWNER_TOTALS:
+        for name in names:
             values = np.zeros(len(rep_id))
-            values[found] = self.owner[name].to_numpy(dtype=float)[rows[found]]
+            values[found] = self.totals[name].to_numpy(dtype=float)[rows[found]]
             out[name] = values
         return out
+
+    def peer_median(self, name: str, dates: np.ndarray) -> np.ndarray:
+        """Return the peers' median of total ``name`` at each of ``dates`` (NaN when unknown)."""
+        if self.peer_medians is None or name not in self.peer_medians.columns:
+            return np.full(len(dates), np.nan)
+        medians = self.peer_medians[name].reindex(to_ns(dates).view(np.int64))
+        return medians.to_numpy(dtype=float)
 
 
 def owner_totals(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> dict[str, np.ndarray]:

@@ -3,13 +3,15 @@
 Optional: ``pip install 'stagnation[spark]'`` (PySpark) and Java 17. Nothing here imports
 PySpark at import time; :func:`spark_session` starts (or joins) a session,
 :func:`read_extract` reads an extract on any path Spark reads, and
-:func:`spark_customer_features` / :func:`spark_customer_snapshots` give the rows the pandas
-path gives, from a plan of two ``groupBy(...).applyInPandas`` stages (see
-:mod:`stagnation.spark._customers`).
+:func:`spark_customer_features` / :func:`spark_customer_snapshots` and
+:func:`spark_rep_features` / :func:`spark_rep_snapshots` give the rows the pandas path gives,
+from plans of two ``groupBy(...).applyInPandas`` stages (see :mod:`stagnation.spark._plan`,
+:mod:`stagnation.spark._customers` and :mod:`stagnation.spark._reps`).
 """
 
 from stagnation.spark._customers import spark_customer_features, spark_customer_snapshots
 from stagnation.spark._extract import SparkExtract, read_extract
+from stagnation.spark._reps import spark_rep_features, spark_rep_snapshots
 from stagnation.spark._session import check_spark, spark_session
 
 __all__ = [
@@ -18,5 +20,7 @@ __all__ = [
     "read_extract",
     "spark_customer_features",
     "spark_customer_snapshots",
+    "spark_rep_features",
+    "spark_rep_snapshots",
     "spark_session",
 ]
