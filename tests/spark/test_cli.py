@@ -1,4 +1,4 @@
-"""``stagnation features --engine spark``: the same file as the pandas engine, or exit 2."""
+"""``stagnation features --engine spark``: the same files as the pandas engine, or exit 2."""
 
 from __future__ import annotations
 
@@ -16,23 +16,27 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def features(tmp_path: Path, *options: str) -> tuple[int, str]:
-    args = ["features", str(SAMPLE), "--as-of", "2026-01-01", *options]
+    args = ["features", str(SAMPLE), "--as-of", "2025-04-01", *options]
     result = CliRunner().invoke(cli.app, args)
     return result.exit_code, result.output
 
 
-def test_customer_features_on_spark_write_the_pandas_file(spark: object, tmp_path: Path) -> None:
-    spark_file, pandas_file = tmp_path / "spark.csv", tmp_path / "pandas.csv"
+def test_features_of_both_entities_on_spark_write_the_pandas_files(
+    spark: object, tmp_path: Path
+) -> None:
+    on_spark, on_pandas = tmp_path / "spark", tmp_path / "pandas"
     code, output = features(
-        tmp_path, "--entity", "customer", "--out", str(spark_file), "--engine", "spark"
+        tmp_path, "--entity", "all", "--out", str(on_spark), "--engine", "spark"
     )
     assert code == 0, output
-    assert "947 customers x 68 features" in output
-    code, output = features(tmp_path, "--entity", "customer", "--out", str(pandas_file))
+    assert "reps x 64 features" in output and "customers x 68 features" in output
+    code, output = features(tmp_path, "--entity", "all", "--out", str(on_pandas))
     assert code == 0, output
-    got, want = pd.read_csv(spark_file), pd.read_csv(pandas_file)
-    pd.testing.assert_frame_equal(got, want, rtol=1e-9, atol=1e-6)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pandas.csv", "spark.csv"]
+    for name in ("rep.parquet", "customer.parquet"):
+        got, want = pd.read_parquet(on_spark / name), pd.read_parquet(on_pandas / name)
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got, want, rtol=1e-9, atol=1e-6)
+    assert sorted(p.name for p in on_spark.iterdir()) == ["customer.parquet", "rep.parquet"]
 
 
 @pytest.mark.parametrize("as_of", ["1990-01-01", "2040-01-01"])
@@ -45,12 +49,3 @@ def test_a_moment_outside_the_data_exits_2_on_spark_too(
     assert result.exit_code == 2, result.output
     assert "outside what this extract can score" in result.output
     assert "Traceback" not in result.output and not out.exists()
-
-
-def test_rep_features_on_spark_are_refused_before_any_work(tmp_path: Path) -> None:
-    code, output = features(
-        tmp_path, "--entity", "all", "--out", str(tmp_path / "f"), "--engine", "spark"
-    )
-    assert code == 2
-    assert "--engine spark is not available yet for rep features" in output
-    assert list(tmp_path.iterdir()) == []

@@ -72,19 +72,18 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine,
     typer.Option(
-        help="pandas (one machine), or spark for `features --entity customer` (the spark extra "
-        "and Java 17; README, Scaling out)."
+        help="pandas (one machine), or spark for `features` (the spark extra and Java 17; "
+        "README, Scaling out)."
     ),
 ]
 
 
 def check_engine(engine: Engine, entity: Entity | None = None) -> None:
     """Refuse an engine this installation cannot run for this work, before any work."""
-    if engine is Engine.spark and entity is not Entity.customer:
+    if engine is Engine.spark and entity is None:
         raise BadOption(
-            "--engine spark is not available yet for rep features, training or scoring: in "
-            "this version Spark runs `features --entity customer` only (see the README section "
-            "'Scaling out'); use --engine pandas"
+            "--engine spark is not available yet for training or scoring: in this version "
+            "Spark runs `features` (see the README section 'Scaling out'); use --engine pandas"
         )
     if engine is Engine.spark:
         from stagnation.spark import check_spark
@@ -92,8 +91,13 @@ def check_engine(engine: Engine, entity: Entity | None = None) -> None:
         check_spark()
 
 
-def spark_customer_rows(data_dir: Path, at: pd.Timestamp, dormant_days: int) -> pd.DataFrame:
-    """Return ``features --entity customer`` rows computed on Spark (a local or given master).
+def spark_rows(
+    data_dir: Path,
+    entities: tuple[Literal["rep", "customer"], ...],
+    at: pd.Timestamp,
+    dormant_days: int,
+) -> dict[Literal["rep", "customer"], pd.DataFrame]:
+    """Return ``features`` rows of ``entities`` computed on Spark (a local or given master).
 
     A failure inside a Spark task (a value a partition cannot read) is reported as bad input
     with the task's own last line, not as a Java stack trace.
@@ -101,13 +105,13 @@ def spark_customer_rows(data_dir: Path, at: pd.Timestamp, dormant_days: int) -> 
     from pyspark.errors import PySparkException
 
     from stagnation.snapshots import check_moment_in_range
-    from stagnation.spark import read_extract, spark_customer_features, spark_session
+    from stagnation.spark import read_extract, spark_features_at, spark_session
 
     try:
         extract = read_extract(spark_session(), data_dir)
         start, end = extract.data_range()
         check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
-        return spark_customer_features(extract, at, dormant_days=dormant_days)
+        return spark_features_at(extract, entities, at, dormant_days=dormant_days)
     except PySparkException as err:
         lines = [line for line in str(err).strip().splitlines() if line.strip()]
         raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
@@ -153,8 +157,8 @@ def features(
             check_writable(target)  # before the work, naming the target
         tables: dict[Literal["rep", "customer"], pd.DataFrame]
         if engine is Engine.spark:
-            tables = {"customer": spark_customer_rows(data_dir, at, dormant_days)}
-            write_tables({targets["customer"]: tables["customer"]})
+            tables = spark_rows(data_dir, tuple(targets), at, dormant_days)
+            write_tables({targets[e]: table for e, table in tables.items()})
             _print_features(targets, tables, at, time.perf_counter() - began)
             return
         crm = load_crm(data_dir)

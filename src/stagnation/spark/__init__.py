@@ -11,6 +11,7 @@ from plans of two ``groupBy(...).applyInPandas`` stages (see :mod:`stagnation.sp
 
 from stagnation.spark._customers import spark_customer_features, spark_customer_snapshots
 from stagnation.spark._extract import SparkExtract, read_extract
+from stagnation.spark._features import spark_features_at
 from stagnation.spark._reps import spark_rep_features, spark_rep_snapshots
 from stagnation.spark._session import check_spark, spark_session
 
@@ -20,6 +21,7 @@ __all__ = [
     "read_extract",
     "spark_customer_features",
     "spark_customer_snapshots",
+    "spark_features_at",
     "spark_rep_features",
     "spark_rep_snapshots",
     "spark_session",

@@ -22,7 +22,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from stagnation.features import CUSTOMER_CATEGORICALS, CUSTOMER_FEATURES, FeatureContext
+from stagnation.features import (
+    CUSTOMER_CATEGORICALS,
+    CUSTOMER_FEATURES,
+    ExtractWide,
+    FeatureContext,
+)
 from stagnation.labels import CustomerReactivationSettings
 from stagnation.snapshots import customer_snapshots, features_at
 from stagnation.spark._extract import SparkExtract
@@ -79,9 +84,11 @@ def _run(
     *,
     snapshots: bool,
     buckets: int | None,
+    wide: ExtractWide | None = None,
 ) -> pd.DataFrame:
     n = buckets_of(extract, buckets)
-    wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=True)
+    if wide is None:
+        wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=True)
     union, columns = customer_union(extract, n)
     reps = extract.reps
     text = ["customer_id", *(d.name for d in CUSTOMER_CATEGORICALS)]
@@ -99,6 +106,7 @@ def spark_customer_features(
     *,
     dormant_days: int = 90,
     buckets: int | None = None,
+    wide: ExtractWide | None = None,
 ) -> pd.DataFrame:
     """Return what ``features_at(crm, "customer", as_of)`` returns, computed on Spark.
 
@@ -113,6 +121,9 @@ def spark_customer_features(
     buckets
         Customer partitions (hash buckets of ``customer_id``); default twice Spark's default
         parallelism.
+    wide
+        The extract-wide inputs at ``as_of`` when already computed
+        (:func:`~stagnation.spark._plan.extract_wide`); computed here otherwise.
     """
     at = pd.Timestamp(as_of)
     dates = np.array([to_ns(pd.Series([at]))[0]])
@@ -120,7 +131,7 @@ def spark_customer_features(
     def work(ctx: FeatureContext) -> pd.DataFrame:
         return features_at(ctx, "customer", at, dormant_days=dormant_days)
 
-    return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets)
+    return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets, wide=wide)
 
 
 def spark_customer_snapshots(

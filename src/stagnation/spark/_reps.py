@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from stagnation.errors import MissingTable
-from stagnation.features import REP_FEATURES, T_MODEL_STAGES, FeatureContext, rep_features
+from stagnation.features import (
+    REP_FEATURES,
+    T_MODEL_STAGES,
+    ExtractWide,
+    FeatureContext,
+    rep_features,
+)
 from stagnation.labels import RepPassivitySettings, rep_passivity_labels, rep_population
 from stagnation.spark._extract import SparkExtract
 from stagnation.spark._plan import (
@@ -126,6 +132,7 @@ def _run(
     *,
     snapshots: bool,
     buckets: int | None,
+    wide: ExtractWide | None = None,
 ) -> pd.DataFrame:
     if "activities" not in extract.tables:
         raise MissingTable(
@@ -134,7 +141,8 @@ def _run(
             "and orders alone"
         )
     n = buckets_of(extract, buckets)
-    wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=False, reps=True)
+    if wide is None:
+        wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=False, reps=True)
     union, columns = rep_union(extract, n)
     reps = extract.reps
 
@@ -153,6 +161,7 @@ def spark_rep_features(
     *,
     dormant_days: int = 90,
     buckets: int | None = None,
+    wide: ExtractWide | None = None,
 ) -> pd.DataFrame:
     """Return what ``features_at(crm, "rep", as_of)`` returns, computed on Spark.
 
@@ -166,6 +175,9 @@ def spark_rep_features(
         Days without an order after which a buyer is dormant (for activity kinds).
     buckets
         Partitions of each stage; default twice Spark's default parallelism.
+    wide
+        The extract-wide inputs at ``as_of`` when already computed
+        (:func:`~stagnation.spark._plan.extract_wide`); computed here otherwise.
 
     Raises
     ------
@@ -181,7 +193,7 @@ def spark_rep_features(
         return rep_features(ctx, population[["rep_id", "as_of"]])
 
     dates = np.array([to_ns(pd.Series([at]))[0]])
-    return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets)
+    return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets, wide=wide)
 
 
 def spark_rep_snapshots(
