@@ -49,7 +49,10 @@ def check_spark() -> None:
 
 
 def spark_session(
-    master: str | None = None, *, shuffle_partitions: int | None = None
+    master: str | None = None,
+    *,
+    shuffle_partitions: int | None = None,
+    driver_memory: str | None = None,
 ) -> SparkSession:
     """Return the running Spark session, or start one for the feature code.
 
@@ -62,6 +65,9 @@ def spark_session(
     shuffle_partitions
         ``spark.sql.shuffle.partitions`` (Spark's default, 200, when ``None``); a few per core
         in local mode.
+    driver_memory
+        ``spark.driver.memory`` (``"4g"``) when this call starts the session; in local mode
+        the executors live in the driver's JVM.
 
     Notes
     -----
@@ -95,6 +101,8 @@ def spark_session(
     }
     if shuffle_partitions is not None:
         settings["spark.sql.shuffle.partitions"] = str(shuffle_partitions)
+    if driver_memory is not None:
+        settings["spark.driver.memory"] = driver_memory
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
