@@ -90,8 +90,8 @@ benchmark-features: $(STAMP)
 benchmark-floor: $(STAMP)
 	$(BIN)/python benchmarks/read_floor.py
 
-## Customer features at one as_of on pandas and on Spark local[2], side by side, at 1M, 3M and
-## 11M activities (the companies of benchmark-features, cached in benchmarks/out/).
+## Rep and customer features at one as_of on pandas and on Spark local[2], side by side, at 1M,
+## 3M and 11M activities (the companies of benchmark-features, cached in benchmarks/out/).
 .PHONY: benchmark-spark
 benchmark-spark: $(STAMP) check-java
 	$(BIN)/python benchmarks/spark_scaling.py
