@@ -1,6 +1,6 @@
 """The event index against a plain reference: the (entity, time) order and window counts.
 
-The index sorts events by one shared time ranking and a radix sort by entity; these tests pin
+The index sorts events by one shared time ranking and a counting sort by entity; these tests pin
 that the result is the stable (entity, time) order of the events, row for row, whatever the
 input order, the NaT events and the entity codes outside the universe.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stagnation.timeline import EventIndex, TimeRanks
+from stagnation.timeline import EventIndex, TimeRanks, _stable_argsort
 
 
 def random_events(
@@ -36,6 +36,15 @@ def test_index_order_is_the_stable_entity_time_order(
     expected = np.flatnonzero(keep)[np.lexsort((t.view(np.int64)[keep], entity[keep]))]
     assert idx.rows.tolist() == expected.tolist()
     assert idx.column("row").tolist() == expected.astype(float).tolist()
+
+
+@pytest.mark.parametrize("top", [0, 1, 999, 4_095, 4_096, 100_000, 2**40])
+def test_entity_sort_is_numpys_stable_argsort(top: int) -> None:
+    # one digit up to 12 bits, two for 100,000 customers, four for 2**40: each pass stable
+    codes = np.random.default_rng(top).integers(0, top + 1, 20_000)
+    codes[:3] = top  # the widest code is present, so every digit is sorted
+    assert _stable_argsort(codes).tolist() == np.argsort(codes, kind="stable").tolist()
+    assert _stable_argsort(codes[:0]).tolist() == []
 
 
 def test_counts_match_a_brute_force_scan() -> None:
