@@ -346,11 +346,18 @@ def _to_dtype(values: pd.Series, col: Column) -> pd.Series:
         if categorical and values.cat.categories.dtype == "str":
             # Recode the few categories, not every value.
             return values.cat.set_categories(list(col.values), ordered=False)
-        # Hash each value once (Arrow's kernel for text columns), then recode the few distinct
-        # ones: about ten times faster than astype("category") on 11M activities.
-        codes, distinct = pd.factorize(values)
-        recode = pd.Index(list(col.values)).get_indexer(pd.Index([str(v) for v in distinct]))
-        codes = np.where(codes < 0, -1, np.append(recode, -1)[codes])
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            # Arrow text: look each value up among the contract's codes in one hash pass
+            # (0.1 s on 11M activities; factorizing, then recoding, took 0.6 s)
+            arrow = pyarrow.array(values.array)
+            found = pc.index_in(arrow, value_set=pyarrow.array(list(col.values), arrow.type))
+            codes = found.fill_null(-1).to_numpy(zero_copy_only=False)
+        else:
+            # Hash each value once, then recode the few distinct ones: about ten times
+            # faster than astype("category") on 11M activities.
+            codes, distinct = pd.factorize(values)
+            recode = pd.Index(list(col.values)).get_indexer(pd.Index([str(v) for v in distinct]))
+            codes = np.append(recode, -1)[codes]  # code -1 (missing) reads the appended -1
         return pd.Series(
             pd.Categorical.from_codes(codes, dtype=col.dtype), index=values.index, name=values.name
         )
