@@ -58,6 +58,20 @@ def test_counts_match_a_brute_force_scan() -> None:
     assert idx.count_before(query, at).tolist() == brute
 
 
+def test_a_flag_column_sums_as_its_float_twin() -> None:
+    # flags keep int32 running sums; their window totals are the same float64 numbers
+    entity, t = random_events(8, 3_000, 25, sorted_times=False)
+    flag = np.random.default_rng(9).random(len(t)) < 0.3
+    idx = EventIndex(entity, t, 25, {"flag": flag, "twin": flag.astype(float)})
+    query = np.random.default_rng(10).integers(0, 25, 300)
+    at = t[np.random.default_rng(11).integers(0, len(t), 300)]
+    start = at - np.timedelta64(20, "D")
+    flagged, twin = idx.total("flag", query, start, at), idx.total("twin", query, start, at)
+    assert flagged.dtype == twin.dtype == np.float64
+    assert np.array_equal(flagged, twin, equal_nan=True)
+    assert np.nansum(flagged) > 0
+
+
 def test_indexes_sharing_one_time_ranking_equal_separate_ones() -> None:
     entity, t = random_events(5, 4_000, 30, sorted_times=False)
     other = np.random.default_rng(6).integers(0, 9, len(t))

@@ -181,12 +181,22 @@ class EventIndex:
     def total(
         self, column: str, entity: np.ndarray, start: np.ndarray, end: np.ndarray
     ) -> np.ndarray:
-        """Return the sum of ``column`` over the entity's events in ``[start, end)``."""
-        return self.total_of(self._prefix_sum(column), entity, start, end)
+        """Return the sum of ``column`` over the entity's events in ``[start, end)`` (float)."""
+        found = self.total_of(self._prefix_sum(column), entity, start, end)
+        return found.astype(np.float64, copy=False)
 
     def _prefix_sum(self, column: str) -> np.ndarray:
         if column not in self._prefix:
-            self._prefix[column] = self.prefix(self.column(column))
+            values = self.column(column)
+            if values.dtype == bool and len(values) < 2**31:
+                # a count: exact int32 running sums, half the memory of float64 ones (the
+                # index keeps one per flag column: 45 MB instead of 90 MB on 11M activities)
+                out = np.empty(len(values) + 1, dtype=np.int32)
+                out[0] = 0
+                np.cumsum(values, dtype=np.int32, out=out[1:])
+                self._prefix[column] = out
+            else:
+                self._prefix[column] = self.prefix(values)
         return self._prefix[column]
 
     def column(self, name: str) -> np.ndarray:
