@@ -444,7 +444,9 @@ def _timing_warnings(
     future = now.as_unit("ns").to_datetime64()
     for name, frame in tables.items():
         for col in TABLES[name].columns:
-            if col.kind == "timestamp" and col.name in frame.columns:
+            if col.kind == "timestamp" and col.name in frame.columns and len(frame):
+                if not frame[col.name].max() > now:  # NaT (all missing) compares false too
+                    continue
                 problems.append(
                     mask_problem(
                         "warning",
