@@ -256,3 +256,18 @@ def test_features_runs_on_the_pandas_engine(
     code, out, _ = _main([*args, "--out", "f.csv", "--engine", "pandas"], monkeypatch, capsys)
     assert code == 0 and "reps x" in out
     assert (workdir / "f.csv").read_bytes().startswith(b'"rep_id","as_of"')
+
+
+def test_an_interrupt_wrapped_by_python_stays_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C inside a class body's ``__set_name__`` reaches us as a RuntimeError (seen while
+    sklearn imported narwhals): it must end as the interrupt, not as "a bug" with exit 1."""
+
+    def app() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise RuntimeError("Error calling __set_name__") from stop
+
+    monkeypatch.setattr(cli, "app", app)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main()
