@@ -117,7 +117,15 @@ class StoreError(StagnationError, ValueError):
 
 
 class ModelNotFound(StoreError, LookupError):
-    """No such registered model, version, alias or model folder."""
+    """No such registered model, version, alias or model folder.
+
+    ``advised`` says that the message already tells the user what to do, so a caller adding
+    its own advice (such as ``score``'s "train it first") leaves it out.
+    """
+
+    def __init__(self, message: str, *, advised: bool = False) -> None:
+        super().__init__(message)
+        self.advised = advised
 
 
 class StoreLocked(StagnationError, TimeoutError):

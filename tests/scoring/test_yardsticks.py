@@ -94,3 +94,17 @@ def test_values_are_rounded_as_the_phrases_round_them() -> None:
         "2.3 years",
         "1 day",
     ]
+
+
+def test_a_bin_at_about_the_average_rate_is_read_against_the_median() -> None:
+    # every bin of days comes back 10% of the time, the lowest 15%: average 10.5%
+    days = np.arange(1000.0)
+    label = (days % 10 == 0).astype(float)
+    label[[1, 2, 3, 4, 5]] = 1
+    reference = reference_distribution(pd.DataFrame({"days_since_last_order": days}), labels=label)
+    today = pd.DataFrame({"days_since_last_order": [50.0, 900.0, 400.0]})
+    compare = yardsticks("customer", today, reference)
+    assert compare("days_since_last_order", 0) == (
+        " (1.4x the average dormant customer's comeback rate)"
+    )
+    assert compare("days_since_last_order", 1) == (", above the median dormant customer's 400 days")

@@ -10,8 +10,8 @@ import mlflow
 import pytest
 from mlflow import MlflowClient
 
-from stagnation.errors import PathTaken
-from stagnation.tracking import export, load_model, promote, to_model_input
+from stagnation.errors import PathTaken, StoreError
+from stagnation.tracking import _registry, export, load_model, promote, to_model_input
 from stagnation.training._result import TrainingResult
 
 NAME = "stagnation-customer-recycling"
@@ -134,3 +134,31 @@ def test_newer_data_means_a_later_cutoff_not_a_later_grid_date() -> None:
     assert _newer_data(later, monthly) and not _newer_data(monthly, later)
     # versions logged before the cutoff tag: the last snapshot date decides
     assert _newer_data(version(data_end="2025-10-03"), version(data_end="2025-10-01"))
+
+
+def test_force_promotes_versions_that_cannot_be_compared(
+    promotion_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the champion asks for a column the challenger's holdout does not have
+    monkeypatch.setattr(_registry, "model_features", lambda model: ["no_such_column"])
+    with pytest.raises(StoreError, match="cannot be compared"):
+        promote(NAME)
+    assert _aliases(promotion_store) == {"champion": "1", "challenger": "2"}
+
+    result = promote(NAME, force=True)
+
+    assert (result.promoted, result.forced) == (True, True)
+    assert result.message.startswith("forced: ")
+    assert _aliases(promotion_store)["champion"] == "2"
+
+
+def test_force_does_not_hide_a_bug_in_scoring(
+    promotion_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ValueError("a bug in the scoring code")
+
+    monkeypatch.setattr(_registry, "to_model_input", broken)
+    with pytest.raises(ValueError, match="a bug in the scoring code"):
+        promote(NAME, force=True)
+    assert _aliases(promotion_store) == {"champion": "1", "challenger": "2"}

@@ -102,7 +102,7 @@ def load_model_at(uri: str, tracking_uri: str | None) -> ScoringModel:
     try:
         pyfunc, card = load_model(uri, tracking_uri=tracking_uri)
     except Exception as err:  # MLflow raises its own types for a missing model or alias
-        if "stagnation train" in str(err):  # the message says what to do already
+        if isinstance(err, ModelNotFound) and err.advised:  # it says what to do already
             advice = ""
         elif uri.startswith("models:/"):
             advice = ". Train it first (stagnation train) or pass --model-uri with a model folder"

@@ -10,8 +10,8 @@ The rules are data, one table per yardstick, so a feature definition can carry i
 * **base rates from training** (the model's drift reference keeps, per bin and per category,
   the share of positives among the training rows): "(2.1x the average dormant customer's
   comeback rate)": customers in that bin of the feature came back 2.1 times as often. Used
-  for every customer feature whose bin came back at least as often as the average (so the
-  comparison points the same way as the reason), and for the categoricals of both models;
+  for every customer feature whose bin came back clearly more often than the average (at least
+  1.1 times: "about the average" would point nowhere), and for the categoricals of both models;
 * **the peers' median** today (every eligible rep, or every dormant customer scored): "...,
   above the eligible reps' median of 46%", for the rest.
 
@@ -180,7 +180,9 @@ def yardsticks(
         by_rate = ratio(name)
         if by_rate is not None and (unit == "category" or entity == "customer"):
             r = by_rate[i]
-            if np.isfinite(r) and (r >= 1.0 - _SAME or unit == "category"):
+            # a numeric bin is read against the base rate only when it clearly came back more
+            # often ("about the average" points nowhere): the others against the median
+            if np.isfinite(r) and (r >= 1.0 + _SAME or unit == "category"):
                 return f" ({_times(float(r))} {BASE_RATE[entity]})"
         if value is None or unit in ("category", "flag"):
             return ""

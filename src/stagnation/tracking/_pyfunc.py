@@ -295,7 +295,8 @@ def _require_store(tracking_uri: str, model_uri: str) -> None:
     if db and db != ":memory:" and not Path(db).is_file():
         raise ModelNotFound(
             f"no MLflow registry at {db} to load {model_uri} from: run `stagnation train` here, "
-            "set MLFLOW_TRACKING_URI to the registry, or pass --model-uri with a model folder"
+            "set MLFLOW_TRACKING_URI to the registry, or pass --model-uri with a model folder",
+            advised=True,
         )
 
 

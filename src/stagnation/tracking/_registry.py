@@ -84,7 +84,8 @@ def _registered(mlflow_client: MlflowClient, name: str) -> None:
     except MlflowException as error:
         raise ModelNotFound(
             f"no registered model {name!r} in this tracking store; train it first "
-            "(stagnation train) or check MLFLOW_TRACKING_URI"
+            "(stagnation train) or check MLFLOW_TRACKING_URI",
+            advised=True,
         ) from error
     if not mlflow_client.search_model_versions(f"name = '{name}'", max_results=1):
         raise ModelNotFound(f"registered model {name!r} has no versions; train it first")
@@ -261,7 +262,7 @@ def _decide(name: str, *, tracking_uri: str | None, force: bool, apply: bool) ->
                     else _score(name, new, rows)
                 ),
             }
-    except ValueError:
+    except StoreError:  # the versions cannot be compared; anything else is a bug, never forced
         if not force:
             raise
         if apply:
