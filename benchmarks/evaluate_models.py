@@ -23,6 +23,7 @@ import pandas as pd
 
 from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
+from stagnation.simulator import SimConfig, simulate, write_sample
 from stagnation.snapshots import customer_snapshots, rep_snapshots
 from stagnation.training import TrainingResult, labels_of, train
 from stagnation.workflow import read_truth
@@ -66,8 +67,11 @@ def comparison(result: TrainingResult) -> pd.DataFrame:
 
 
 def margins(result: TrainingResult) -> pd.DataFrame:
-    """Return LightGBM minus the best baseline, per split, in ROC AUC and lift@10."""
-    m = result.metrics
+    """Return LightGBM minus the best baseline, per split, in ROC AUC and lift@10.
+
+    The pooled rows are no split of their own (their verdict is printed on its own line).
+    """
+    m = result.metrics[result.metrics["split"] != "pooled"]
     out = {}
     for metric in ("roc_auc", "lift_at_10"):
         table = m[m["metric"] == metric].pivot_table(index="split", columns="model", values="value")
@@ -105,6 +109,7 @@ def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None
             f"{'YES' if beats else 'NO'}; smallest margins: ROC AUC {smallest.iloc[0]:+.3f}, "
             f"lift@10 {smallest.iloc[1]:+.3f}"
         )
+        print(f"pooled verdict: {result.verdict()}")
         print("\nholdout:")
         print(holdout_table(result).round(3).to_string())
         facts = result.card.splits
@@ -139,7 +144,6 @@ def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, obje
 
 def study(seeds: list[int], reps: int, customers: int, tmp: Path) -> None:
     """Simulate one company per seed, evaluate both models, print the summary."""
-    from stagnation.simulator import SimConfig, simulate, write_sample
     from stagnation.training._train import TooFewPositives
 
     rows: list[dict[str, object]] = []
@@ -178,8 +182,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", help="simulate these companies instead")
-    parser.add_argument("--reps", type=int, default=60)
-    parser.add_argument("--customers", type=int, default=6_000)
+    parser.add_argument("--reps", type=int, default=SimConfig().reps)
+    parser.add_argument("--customers", type=int, default=SimConfig().customers)
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     if args.seeds:
