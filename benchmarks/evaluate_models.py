@@ -8,8 +8,10 @@ simulator's truth on the holdout; whether LightGBM beats every baseline everywhe
 smallest margins; training time per model.
 
 ``--seeds 1 2 3 ...`` simulates one company per seed instead (``--reps``, ``--customers``;
-default the sample's size) and prints one summary line per company and target, then the share
-of splits LightGBM wins over all of them: how often a company of that size can show the win.
+default the sample's size) and prints one summary line per company and target (with the pooled
+verdict ``stagnation train`` tags: the ROC AUC difference against the best baseline and its
+paired bootstrap 95 % interval), then the share of splits LightGBM wins over all of them: how
+often a company of that size can show the win.
 """
 
 from __future__ import annotations
@@ -128,9 +130,15 @@ def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, obje
     positives = result.metrics[
         (result.metrics["model"] == MODEL) & (result.metrics["metric"] == "positives")
     ]["value"]
+    verdict = result.card.verdict
+    pooled = verdict.against[verdict.best_baseline]["roc_auc"] if verdict else None
     return {
         "company": label,
         "target": name,
+        "pooled AUC vs best baseline [95 %]": (
+            "{estimate:+.3f} [{low:+.3f}, {high:+.3f}]".format(**pooled) if pooled else "-"
+        ),
+        "beats_baselines": result.card.beats_baselines,
         "splits": len(diff),
         "positives per split": f"{int(positives.min())}-{int(positives.max())}",
         "won both": int(((auc > 0) & (lift > 0)).sum()),
