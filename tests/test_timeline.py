@@ -1,6 +1,6 @@
 """The event index against a plain reference: the (entity, time) order and window counts.
 
-The index sorts events by one shared time ranking and a radix sort by entity; these tests pin
+The index sorts events by one shared time ranking and a counting sort by entity; these tests pin
 that the result is the stable (entity, time) order of the events, row for row, whatever the
 input order, the NaT events and the entity codes outside the universe.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stagnation.timeline import EventIndex, TimeRanks
+from stagnation.timeline import EventIndex, TimeRanks, _stable_argsort
 
 
 def random_events(
@@ -38,6 +38,15 @@ def test_index_order_is_the_stable_entity_time_order(
     assert idx.column("row").tolist() == expected.astype(float).tolist()
 
 
+@pytest.mark.parametrize("top", [0, 1, 999, 4_095, 4_096, 100_000, 2**40])
+def test_entity_sort_is_numpys_stable_argsort(top: int) -> None:
+    # one digit up to 12 bits, two for 100,000 customers, four for 2**40: each pass stable
+    codes = np.random.default_rng(top).integers(0, top + 1, 20_000)
+    codes[:3] = top  # the widest code is present, so every digit is sorted
+    assert _stable_argsort(codes).tolist() == np.argsort(codes, kind="stable").tolist()
+    assert _stable_argsort(codes[:0]).tolist() == []
+
+
 def test_counts_match_a_brute_force_scan() -> None:
     entity, t = random_events(3, 3_000, 40, sorted_times=False)
     idx = EventIndex(entity, t, 40)
@@ -47,6 +56,20 @@ def test_counts_match_a_brute_force_scan() -> None:
     seen = (entity >= 0) & ~np.isnat(t)
     brute = [int((seen & (entity == q) & (t < a)).sum()) for q, a in zip(query, at, strict=True)]
     assert idx.count_before(query, at).tolist() == brute
+
+
+def test_a_flag_column_sums_as_its_float_twin() -> None:
+    # flags keep int32 running sums; their window totals are the same float64 numbers
+    entity, t = random_events(8, 3_000, 25, sorted_times=False)
+    flag = np.random.default_rng(9).random(len(t)) < 0.3
+    idx = EventIndex(entity, t, 25, {"flag": flag, "twin": flag.astype(float)})
+    query = np.random.default_rng(10).integers(0, 25, 300)
+    at = t[np.random.default_rng(11).integers(0, len(t), 300)]
+    start = at - np.timedelta64(20, "D")
+    flagged, twin = idx.total("flag", query, start, at), idx.total("twin", query, start, at)
+    assert flagged.dtype == twin.dtype == np.float64
+    assert np.array_equal(flagged, twin, equal_nan=True)
+    assert np.nansum(flagged) > 0
 
 
 def test_indexes_sharing_one_time_ranking_equal_separate_ones() -> None:

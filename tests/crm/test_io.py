@@ -90,6 +90,23 @@ def test_save_then_load_gives_equal_frames(crm: CRM, tmp_path: Path, fmt: str) -
     assert_same_crm(crm, load_crm(folder))
 
 
+def test_load_keeps_the_id_lookups_of_validation(crm: CRM, tmp_path: Path) -> None:
+    loaded = load_crm(save_crm(crm, tmp_path / "extract"))
+    kept = dict(loaded.__dict__["_positions"])  # made by validation, not asked for yet
+    assert sorted(kept) == sorted(
+        (table, column)
+        for table in ("orders", "activities", "opportunities", "ownership")
+        for column in ("customer_id", "rep_id")
+    )
+    for (table, column), positions in kept.items():
+        assert loaded.positions(table, column) is positions
+        assert not positions.flags.writeable  # shared by every user of the extract
+        # the same answer as a fresh lookup on a CRM that never met validation
+        assert positions.tolist() == crm.positions(table, column).tolist()
+    assert crm.positions("orders", "rep_id").tolist() == [0, -1]  # r1, and a missing rep
+    assert crm.positions("ownership", "rep_id").tolist() == [0, -1]  # r1, and the pool
+
+
 def test_parquet_bytes_are_the_same_every_time(crm: CRM, tmp_path: Path) -> None:
     first = {p.name: p.read_bytes() for p in save_crm(crm, tmp_path / "a").iterdir()}
     second = {p.name: p.read_bytes() for p in save_crm(crm, tmp_path / "b").iterdir()}

@@ -328,6 +328,18 @@ def test_a_fractional_id_in_parquet_is_unparseable(tmp_path: Path) -> None:
     assert problems["rep_id", "missing values"].examples == ("row 3",)
 
 
+def test_a_parquet_timestamp_outside_the_nanosecond_range_is_unparseable(
+    tmp_path: Path,
+) -> None:
+    # microsecond timestamps reach far beyond 1678-2261; each such row is named, none other
+    times = pd.Series(["2024-01-01", "2300-01-01", None, "1500-06-01"], dtype="datetime64[us]")
+    customers = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c4"], "created_at": times})
+    report = check(tmp_path, customers=customers, orders=None, opportunities=None, ownership=None)
+    problems = {(p.table, p.column, p.rule): p for p in report.errors}
+    assert problems["customers", "created_at", "unparseable dates"].examples == ("c2", "c4")
+    assert problems["customers", "created_at", "missing values"].examples == ("c3",)
+
+
 def test_missing_direction_and_unknown_ownership_reason_are_fine(tmp_path: Path) -> None:
     report = check(tmp_path)  # BASE has both
     assert report.ok and not report.warnings

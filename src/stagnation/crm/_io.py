@@ -83,12 +83,14 @@ def load_crm(path: str | os.PathLike[str], *, validate: bool = True) -> CRM:
     """
     frames, problems = read_folder(path)
     if validate:
-        report, frames = check_frames(frames, problems)
+        report, frames, lookups = check_frames(frames, problems)
         if not report.ok:
             raise CRMValidationError(report)
         for warning in report.warnings:
             logger.warning("%s: %s", path, warning)
-    elif problems:
+        # the validated rows, in the same order: its id lookups hold for the CRM too
+        return CRM.from_frames(**frames)._remember_positions(lookups)
+    if problems:
         raise CRMValidationError(ValidationReport.from_problems(problems))
     return CRM.from_frames(**frames)
 

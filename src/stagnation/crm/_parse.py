@@ -200,9 +200,10 @@ def _parse_timestamps(
         if isinstance(parsed.dtype, pd.DatetimeTZDtype):
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         bad = present & parsed.isna().to_numpy(dtype=bool)
-    # Timestamps are held in nanoseconds, which cover the years 1678 to 2261 only.
-    out_of_range = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy(bool)
-    if out_of_range.any():
+    # Timestamps are held in nanoseconds, which cover the years 1678 to 2261 only. Two
+    # reductions tell whether any is outside; only then is each value compared.
+    if len(parsed) and (parsed.min() < pd.Timestamp.min or parsed.max() > pd.Timestamp.max):
+        out_of_range = ((parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)).to_numpy(bool)
         parsed = parsed.mask(out_of_range)
         bad = out_of_range if bad is None else bad | out_of_range
     return parsed.astype(TIMESTAMP_DTYPE), bad, mixed

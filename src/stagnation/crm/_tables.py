@@ -6,12 +6,14 @@ Every other module (loading, validation, the simulator, features) reads the tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute as pc
 
 from stagnation.errors import BadExtract
 
@@ -183,6 +185,30 @@ TABLES: dict[str, Table] = {
 REQUIRED_TABLES = ("customers",)
 #: An extract needs at least one of these.
 EVENT_TABLES = ("orders", "activities")
+#: Id columns that point into another table: column -> (the table of its ids, tables using it).
+REFERENCES = {
+    "customer_id": ("customers", ("orders", "activities", "opportunities", "ownership")),
+    "rep_id": ("reps", ("orders", "activities", "opportunities", "ownership")),
+}
+
+
+def id_positions(ids: pd.Series, reference: pd.Series) -> np.ndarray:
+    """Return, for each id, its row in ``reference`` (first match), -1 if absent or missing.
+
+    Arrow's hash kernel (``pyarrow.compute.index_in``) looks the ids up: on 11M activity ids it
+    is about ten times faster than ``Index.get_indexer``, which makes a Python string of each.
+
+    Examples
+    --------
+    >>> id_positions(pd.Series(["b", None, "z", "a"]), pd.Series(["a", "b"])).tolist()
+    [1, -1, -1, 0]
+    """
+    found = pc.index_in(
+        pyarrow.array(ids, type=pyarrow.large_string(), from_pandas=True),
+        value_set=pyarrow.array(reference, type=pyarrow.large_string(), from_pandas=True),
+        skip_nulls=True,
+    )
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -211,6 +237,42 @@ class CRM:
             frame = getattr(self, f.name)
             if frame is not None:
                 yield f.name, frame
+
+    def positions(self, table: str, column: str) -> np.ndarray:
+        """Return, per row of ``table``, the row of its ``column`` id in the table of those ids.
+
+        ``column`` is ``customer_id`` (rows of ``customers``) or ``rep_id`` (rows of ``reps``,
+        which must be given); -1 marks a missing or unknown id. Computed once per extract:
+        :func:`~stagnation.crm.load_crm` keeps the lookups its validation made, and the feature
+        context reads them from here (a read-only array).
+
+        Examples
+        --------
+        >>> crm = CRM.from_frames(
+        ...     customers=pd.DataFrame({"customer_id": ["c1", "c2"],
+        ...                             "created_at": ["2024-01-01"] * 2}),
+        ...     orders=pd.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c2", "c9"],
+        ...                          "ordered_at": ["2024-02-01"] * 2, "amount": [5.0, 1.0]}),
+        ... )
+        >>> crm.positions("orders", "customer_id").tolist()
+        [1, -1]
+        """
+        cache: dict[tuple[str, str], np.ndarray] = self.__dict__.setdefault("_positions", {})
+        if (table, column) not in cache:
+            frame, reference = self[table], self[REFERENCES[column][0]]
+            if frame is None or reference is None:
+                raise KeyError(f"this extract has no {table} or no {REFERENCES[column][0]}")
+            found = id_positions(frame[column], reference[column])
+            found.flags.writeable = False
+            cache[table, column] = found
+        return cache[table, column]
+
+    def _remember_positions(self, positions: Mapping[tuple[str, str], np.ndarray]) -> CRM:
+        """Keep lookups made on these very tables (same rows, same order); return ``self``."""
+        for key, found in positions.items():
+            found.flags.writeable = False
+            self.__dict__.setdefault("_positions", {})[key] = found
+        return self
 
     def __getitem__(self, name: str) -> pd.DataFrame | None:
         if name not in TABLES:
@@ -284,11 +346,18 @@ def _to_dtype(values: pd.Series, col: Column) -> pd.Series:
         if categorical and values.cat.categories.dtype == "str":
             # Recode the few categories, not every value.
             return values.cat.set_categories(list(col.values), ordered=False)
-        # Hash each value once (Arrow's kernel for text columns), then recode the few distinct
-        # ones: about ten times faster than astype("category") on 11M activities.
-        codes, distinct = pd.factorize(values)
-        recode = pd.Index(list(col.values)).get_indexer(pd.Index([str(v) for v in distinct]))
-        codes = np.where(codes < 0, -1, np.append(recode, -1)[codes])
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+            # Arrow text: look each value up among the contract's codes in one hash pass
+            # (0.1 s on 11M activities; factorizing, then recoding, took 0.6 s)
+            arrow = pyarrow.array(values.array)
+            found = pc.index_in(arrow, value_set=pyarrow.array(list(col.values), arrow.type))
+            codes = found.fill_null(-1).to_numpy(zero_copy_only=False)
+        else:
+            # Hash each value once, then recode the few distinct ones: about ten times
+            # faster than astype("category") on 11M activities.
+            codes, distinct = pd.factorize(values)
+            recode = pd.Index(list(col.values)).get_indexer(pd.Index([str(v) for v in distinct]))
+            codes = np.append(recode, -1)[codes]  # code -1 (missing) reads the appended -1
         return pd.Series(
             pd.Categorical.from_codes(codes, dtype=col.dtype), index=values.index, name=values.name
         )

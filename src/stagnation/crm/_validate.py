@@ -30,7 +30,16 @@ from stagnation.crm._report import (
     ValidationReport,
     mask_problem,
 )
-from stagnation.crm._tables import CRM, EVENT_TABLES, REQUIRED_TABLES, TABLES, TEXT_DTYPE, Column
+from stagnation.crm._tables import (
+    CRM,
+    EVENT_TABLES,
+    REFERENCES,
+    REQUIRED_TABLES,
+    TABLES,
+    TEXT_DTYPE,
+    Column,
+    id_positions,
+)
 
 __all__ = [
     "CRMValidationError",
@@ -44,11 +53,6 @@ __all__ = [
 ROW_ORDER = (("reps", "left_at", "hired_at"), ("opportunities", "closed_at", "created_at"))
 #: The time of the event each row of an event table records.
 EVENT_TIME = {"orders": "ordered_at", "activities": "occurred_at", "opportunities": "created_at"}
-#: Tables whose ``customer_id`` / ``rep_id`` must exist in ``customers`` / ``reps``.
-REFERENCES = {
-    "customer_id": ("customers", ("orders", "activities", "opportunities", "ownership")),
-    "rep_id": ("reps", ("orders", "activities", "opportunities", "ownership")),
-}
 
 
 def validate_extract(
@@ -92,10 +96,10 @@ def validate_extract(
     """
     if isinstance(source, CRM):
         frames = dict(source.tables())
-        report, _ = check_frames(frames, [], now=now)
+        report, _, _ = check_frames(frames, [], now=now)
     else:
         frames, problems = read_folder(source)
-        report, _ = check_frames(frames, problems, now=now)
+        report, _, _ = check_frames(frames, problems, now=now)
     return report
 
 
@@ -104,8 +108,11 @@ def check_frames(
     read_problems: list[Problem],
     *,
     now: pd.Timestamp | None = None,
-) -> tuple[ValidationReport, dict[str, pd.DataFrame]]:
-    """Validate raw tables; return the report and the tables parsed to the contract dtypes.
+) -> tuple[ValidationReport, dict[str, pd.DataFrame], dict[tuple[str, str], np.ndarray]]:
+    """Validate raw tables; return the report, the tables parsed and the id lookups made.
+
+    The lookups give, per (table, id column), each row's position in the table of those ids
+    (-1 when missing or unknown), as :meth:`CRM.positions` does; loading keeps them.
 
     ``read_problems`` are the table-level problems met while reading files; a table named in
     one counts as present (so "missing customers" is not reported twice) but is not checked.
@@ -129,7 +136,7 @@ def check_frames(
     problems += _reference_problems(tables, lookups)
     problems += _timing_warnings(tables, lookups, _now(now))
     problems.sort(key=_contract_order)
-    return ValidationReport.from_problems(problems, summary), tables
+    return ValidationReport.from_problems(problems, summary), tables, lookups
 
 
 def _contract_order(problem: Problem) -> tuple[int, int]:
@@ -364,16 +371,6 @@ def _column_of(err: SchemaError) -> str | None:
 # --- rules across tables: vectorised lookups -----------------------------------------------
 
 
-def _positions(ids: pd.Series, reference: pd.Series) -> np.ndarray:
-    """Return, for each id, its row in ``reference`` (first match), -1 if absent or missing."""
-    found = pc.index_in(
-        pyarrow.array(ids, type=pyarrow.large_string(), from_pandas=True),
-        value_set=pyarrow.array(reference, type=pyarrow.large_string(), from_pandas=True),
-        skip_nulls=True,
-    )
-    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
 def _lookups(tables: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], np.ndarray]:
     """Return the positions of every (table, id column) in its reference table, when given."""
     out = {}
@@ -384,7 +381,7 @@ def _lookups(tables: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], np.nda
         for name in users:
             frame = tables.get(name)
             if frame is not None and column in frame.columns:
-                out[name, column] = _positions(frame[column], ref[column])
+                out[name, column] = id_positions(frame[column], ref[column])
     return out
 
 
@@ -447,7 +444,9 @@ def _timing_warnings(
     future = now.as_unit("ns").to_datetime64()
     for name, frame in tables.items():
         for col in TABLES[name].columns:
-            if col.kind == "timestamp" and col.name in frame.columns:
+            if col.kind == "timestamp" and col.name in frame.columns and len(frame):
+                if not frame[col.name].max() > now:  # NaT (all missing) compares false too
+                    continue
                 problems.append(
                     mask_problem(
                         "warning",

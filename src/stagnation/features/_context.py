@@ -38,17 +38,23 @@ def _rep_universe(crm: CRM) -> pd.Index:
     return pd.Index(sorted(ids), name="rep_id", dtype=pd.StringDtype())
 
 
-def _codes(index: pd.Index, values: pd.Series) -> np.ndarray:
-    """Return each value's position in ``index`` (-1 for missing or unknown).
+def _codes(crm: CRM, table: str, column: str, universe: pd.Index) -> np.ndarray:
+    """Return the entity code (position in ``universe``) of each row's ``column`` id (-1 none).
 
-    Text ids are looked up by Arrow's hash kernel (``index_in``): on 11M activity ids it is
-    about ten times faster than ``Index.get_indexer``, which converts every value to a Python
-    string first.
+    The universe of customers is the customers table, and that of reps the reps table when
+    given: the codes are then the extract's own id lookups (:meth:`CRM.positions`, made once
+    by validation). Reps derived from the events are looked up here.
     """
-    if isinstance(index.dtype, pd.StringDtype) and isinstance(values.dtype, pd.StringDtype):
-        found = pc.index_in(pa.array(values.array), value_set=pa.array(index.array))
+    if column == "customer_id" or crm.reps is not None:
+        return crm.positions(table, column)
+    frame = crm[table]
+    assert frame is not None
+    values = frame[column]
+    if isinstance(universe.dtype, pd.StringDtype) and isinstance(values.dtype, pd.StringDtype):
+        # Arrow's hash kernel: about ten times faster than Index.get_indexer on 11M ids
+        found = pc.index_in(pa.array(values.array), value_set=pa.array(universe.array))
         return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return index.get_indexer(pd.Index(values))
+    return universe.get_indexer(pd.Index(values))
 
 
 def _activity_kinds(
@@ -135,8 +141,8 @@ class FeatureContext:
             o = crm.orders
             values = {
                 "amount": o["amount"].to_numpy(dtype=float),
-                "rep": _codes(reps, o["rep_id"]),
-                "customer": _codes(customers, o["customer_id"]),
+                "rep": _codes(crm, "orders", "rep_id", reps),
+                "customer": _codes(crm, "orders", "customer_id", customers),
                 "online": (o["channel"] == "online").fillna(False).to_numpy(dtype=float),
             }
             ranked = TimeRanks(o["ordered_at"])  # one time sort for both indexes
@@ -148,8 +154,8 @@ class FeatureContext:
             a = crm.activities
             values = {
                 "channel": a["channel"].cat.codes.to_numpy(),
-                "rep": _codes(reps, a["rep_id"]),
-                "customer": _codes(customers, a["customer_id"]),
+                "rep": _codes(crm, "activities", "rep_id", reps),
+                "customer": _codes(crm, "activities", "customer_id", customers),
             }
             ranked = TimeRanks(a["occurred_at"])  # one time sort for both indexes
             acts_c = EventIndex(values["customer"], ranked, n_c, values)
@@ -164,8 +170,8 @@ class FeatureContext:
             w = crm.ownership
             reason = pd.Categorical(w["reason"], categories=list(REASONS)).codes
             reason = np.where(reason < 0, len(REASONS) - 1, reason)
-            rep = _codes(reps, w["rep_id"])
-            cust = _codes(customers, w["customer_id"])
+            rep = _codes(crm, "ownership", "rep_id", reps)
+            cust = _codes(crm, "ownership", "customer_id", customers)
             own_c = EventIndex(cust, w["valid_from"], n_c, {"rep": rep, "reason": reason})
             # by rep: gains (the new owner) and losses (the previous owner of the same customer)
             order = np.lexsort((w["valid_from"].to_numpy(), cust))
@@ -194,9 +200,9 @@ class FeatureContext:
                 "won": (p["status"] == "won").to_numpy(dtype=float),
                 "lost": (p["status"] == "lost").to_numpy(dtype=float),
                 "amount": p["amount"].fillna(0.0).to_numpy(dtype=float),
-                "rep": _codes(reps, p["rep_id"]),
+                "rep": _codes(crm, "opportunities", "rep_id", reps),
             }
-            cust = _codes(customers, p["customer_id"])
+            cust = _codes(crm, "opportunities", "customer_id", customers)
             opp_open = EventIndex(cust, p["created_at"], n_c, values)
             opp_close = EventIndex(cust, p["closed_at"], n_c, values)
 

@@ -212,7 +212,7 @@ def ownership_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]
     c, at = q.customer, q.at
     rep = idx.column("rep")
     reason = idx.column("reason")
-    first = np.arange(len(idx)) == idx.start[idx.entity]
+    first = np.arange(len(idx)) == idx.entity_start
     changed = np.zeros(len(idx), dtype=bool)
     changed[1:] = rep[1:] != rep[:-1]
     changed &= ~first  # a customer's first row gives it an owner; it changes nothing

@@ -76,7 +76,7 @@ def latest_flagged(idx: EventIndex, flag: np.ndarray) -> np.ndarray:
     """
     rows = np.where(flag, np.arange(len(idx)), -1)
     latest = np.maximum.accumulate(rows) if len(rows) else rows
-    return np.where(latest >= idx.start[idx.entity], latest, -1)
+    return np.where(latest >= idx.entity_start, latest, -1)
 
 
 def last_flagged(
