@@ -8,8 +8,10 @@ simulator's truth on the holdout; whether LightGBM beats every baseline everywhe
 smallest margins; training time per model.
 
 ``--seeds 1 2 3 ...`` simulates one company per seed instead (``--reps``, ``--customers``;
-default the sample's size) and prints one summary line per company and target, then the share
-of splits LightGBM wins over all of them: how often a company of that size can show the win.
+default the sample's size) and prints one summary line per company and target (with the pooled
+verdict ``stagnation train`` tags: the ROC AUC difference against the best baseline and its
+paired bootstrap 95 % interval), then the share of splits LightGBM wins over all of them: how
+often a company of that size can show the win.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pandas as pd
 
 from stagnation.crm import load_crm
 from stagnation.features import FeatureContext
+from stagnation.simulator import SimConfig, simulate, write_sample
 from stagnation.snapshots import customer_snapshots, rep_snapshots
 from stagnation.training import TrainingResult, labels_of, train
 from stagnation.workflow import read_truth
@@ -66,8 +69,11 @@ def comparison(result: TrainingResult) -> pd.DataFrame:
 
 
 def margins(result: TrainingResult) -> pd.DataFrame:
-    """Return LightGBM minus the best baseline, per split, in ROC AUC and lift@10."""
-    m = result.metrics
+    """Return LightGBM minus the best baseline, per split, in ROC AUC and lift@10.
+
+    The pooled rows are no split of their own (their verdict is printed on its own line).
+    """
+    m = result.metrics[result.metrics["split"] != "pooled"]
     out = {}
     for metric in ("roc_auc", "lift_at_10"):
         table = m[m["metric"] == metric].pivot_table(index="split", columns="model", values="value")
@@ -105,6 +111,7 @@ def report(label: str, results: dict[str, tuple[TrainingResult, float]]) -> None
             f"{'YES' if beats else 'NO'}; smallest margins: ROC AUC {smallest.iloc[0]:+.3f}, "
             f"lift@10 {smallest.iloc[1]:+.3f}"
         )
+        print(f"pooled verdict: {result.verdict()}")
         print("\nholdout:")
         print(holdout_table(result).round(3).to_string())
         facts = result.card.splits
@@ -123,9 +130,15 @@ def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, obje
     positives = result.metrics[
         (result.metrics["model"] == MODEL) & (result.metrics["metric"] == "positives")
     ]["value"]
+    verdict = result.card.verdict
+    pooled = verdict.against[verdict.best_baseline]["roc_auc"] if verdict else None
     return {
         "company": label,
         "target": name,
+        "pooled AUC vs best baseline [95 %]": (
+            "{estimate:+.3f} [{low:+.3f}, {high:+.3f}]".format(**pooled) if pooled else "-"
+        ),
+        "beats_baselines": result.card.beats_baselines,
         "splits": len(diff),
         "positives per split": f"{int(positives.min())}-{int(positives.max())}",
         "won both": int(((auc > 0) & (lift > 0)).sum()),
@@ -139,7 +152,6 @@ def summary_row(label: str, name: str, result: TrainingResult) -> dict[str, obje
 
 def study(seeds: list[int], reps: int, customers: int, tmp: Path) -> None:
     """Simulate one company per seed, evaluate both models, print the summary."""
-    from stagnation.simulator import SimConfig, simulate, write_sample
     from stagnation.training._train import TooFewPositives
 
     rows: list[dict[str, object]] = []
@@ -178,8 +190,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folders", nargs="*", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", help="simulate these companies instead")
-    parser.add_argument("--reps", type=int, default=60)
-    parser.add_argument("--customers", type=int, default=6_000)
+    parser.add_argument("--reps", type=int, default=SimConfig().reps)
+    parser.add_argument("--customers", type=int, default=SimConfig().customers)
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     if args.seeds:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stagnation import cli
+from stagnation.cli import _extract as cli_extract
 from stagnation.crm import TABLES, load_crm, validate_extract
 from stagnation.simulator import SimConfig, simulate, write_sample
 
@@ -85,4 +87,15 @@ def test_the_bundled_sample_is_what_the_default_settings_write(tmp_path: Path) -
     for rel in committed:
         assert (SAMPLE / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
     crm = load_crm(SAMPLE)
-    assert crm.reps is not None and len(crm.reps) == 60
+    assert crm.reps is not None and len(crm.reps) == 120
+
+
+def test_the_options_default_to_the_bundled_samples_settings() -> None:
+    """`stagnation sample OUT_DIR` without options writes what `make sample` commits."""
+    defaults = {
+        name: p.default for name, p in inspect.signature(cli_extract.sample).parameters.items()
+    }
+    config = SimConfig()
+    for name in ("seed", "reps", "customers", "months"):
+        assert defaults[name] == getattr(config, name), name
+    assert defaults["start"] == config.start.isoformat()

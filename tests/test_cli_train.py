@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from stagnation import cli
 from stagnation.crm import load_crm, save_crm
+from stagnation.scoring import load_scoring_models
+from stagnation.training._drift import MIN_ROWS_PER_BIN
 
 SAMPLE = str(Path(__file__).resolve().parents[1] / "data" / "sample")
 pytestmark = pytest.mark.slow
@@ -132,7 +134,14 @@ def test_score_writes_the_ranked_action_list(store: Path) -> None:
     drift = pd.read_csv(store / "actions.drift.csv")
     assert drift.columns.tolist() == ["model_name", "feature", "psi", "rows", "shift"]
     reps = drift[drift["model_name"] == "stagnation-rep-passivity"]
-    assert (reps["shift"] == "too_few_rows").all()  # ~25 reps a day: PSI would be noise
+    # ~55 reps a day: a feature is judged only when each of its bins can hold 10 of them; for
+    # the others (the deciles of most features) the PSI would be noise
+    reference = load_scoring_models(need=["rep-passivity"])["rep-passivity"].card.reference
+    assert reference is not None
+    bins = reps["feature"].map(lambda feature: len(reference[feature]["shares"]))
+    too_few = reps["rows"] < MIN_ROWS_PER_BIN * bins
+    assert too_few.mean() > 0.5
+    assert ((reps["shift"] == "too_few_rows") == too_few).all()
     assert set(drift["model_name"]) == {
         "stagnation-rep-passivity",
         "stagnation-customer-recycling",

@@ -7,6 +7,7 @@ imports MLflow, so it runs the same from a notebook, a batch script or a test.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from stagnation.snapshots import (
     rep_snapshots,
 )
 from stagnation.training import (
+    FOLD_WARMUP_FACTOR,
     GRID_FREQUENCY,
     Grid,
     ModelName,
@@ -36,7 +38,14 @@ from stagnation.training import (
     with_drift_reference,
 )
 
-__all__ = ["MODEL_NAMES", "label_settings", "read_truth", "train_model", "training_grid"]
+__all__ = [
+    "MODEL_NAMES",
+    "fold_warmup_days",
+    "label_settings",
+    "read_truth",
+    "train_model",
+    "training_grid",
+]
 
 MODEL_NAMES: tuple[ModelName, ...] = ("rep-passivity", "customer-recycling")
 
@@ -80,6 +89,17 @@ def warmup_days(settings: RepPassivitySettings | CustomerReactivationSettings) -
     if isinstance(settings, RepPassivitySettings):
         return settings.baseline_days
     return settings.dormant_days
+
+
+def fold_warmup_days(settings: RepPassivitySettings | CustomerReactivationSettings) -> int:
+    """Return the history a fold's training dates need (:func:`~stagnation.training.plan_splits`).
+
+    Customers: :data:`~stagnation.training.FOLD_WARMUP_FACTOR` dormancy windows, so that the
+    dormant customers a fold learns from can have orders on record; reps: the warm-up.
+    """
+    if isinstance(settings, RepPassivitySettings):
+        return warmup_days(settings)
+    return math.ceil(FOLD_WARMUP_FACTOR * settings.dormant_days)
 
 
 def training_grid(
@@ -211,6 +231,7 @@ def train_model(
         truth=truth,
         n_splits=n_splits,
         grid=chosen,
+        folds_from=data_start(ctx.crm) + pd.Timedelta(days=fold_warmup_days(settings)),
         progress=progress,
     )
     entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"

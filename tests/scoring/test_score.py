@@ -207,7 +207,12 @@ def test_drift_guard_is_loud_on_a_shifted_extract(store: Path) -> None:
     assert code == 0, output
     assert "features drifted far from training" in output
     drift = pd.read_csv(store / "shifted.drift.csv").set_index("feature")
-    assert drift.loc["order_value_lifetime", "shift"] == "major"
+    # Most rows scored on a customers + orders extract are never-buyers, whose lifetime value (0)
+    # no currency changes: the amount per order shows the shift in full. Measured on the 120-rep
+    # sample: average_order_value PSI 1.16 (0.06 without the shift), order_value_lifetime 0.22
+    # (0.04 without it).
+    assert drift.loc["average_order_value", "shift"] == "major"
+    assert drift.loc["order_value_lifetime", "shift"] != "stable"
     assert drift.loc["customer_age_days", "shift"] == "stable"
 
 

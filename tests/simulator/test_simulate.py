@@ -44,8 +44,8 @@ def rep_months(sim: Simulation) -> pd.DataFrame:
 
 def test_default_size_and_all_tables(sim: Simulation) -> None:
     crm = sim.crm
-    assert crm.reps is not None and len(crm.reps) == 60
-    assert len(crm.customers) >= 0.98 * 6000
+    assert crm.reps is not None and len(crm.reps) == 120
+    assert len(crm.customers) >= 0.98 * 12_000
     for name in ("orders", "activities", "opportunities", "ownership"):
         assert crm[name] is not None and len(crm[name]) > 1000, name
     assert set(sim.truth) == {"reps", "slides", "rep_months", "customers", "customer_months"}

@@ -65,3 +65,34 @@ def test_monthly_plans_keep_three_month_blocks() -> None:
     assert (splitter.n_splits, splitter.holdout_months, splitter.block_days) == (3, 3, None)
     assert plan_splits(dates[-14:], gap_days=180, grid="monthly").n_splits == 1
     assert plan_splits(dates[-12:], gap_days=180, grid="monthly").n_splits == 0
+
+
+def test_a_fold_needs_a_training_date_with_history_behind_it() -> None:
+    # 23 weekly dates, the first one a dormancy (60 days) after the data start: a ten-month
+    # export at 90/60. Without the rule, one fold fits, trained on the first three dates alone.
+    dates = _weekly(7 * 22)
+    assert plan_splits(dates, gap_days=90, grid="weekly").n_splits == 1
+    start = dates[0] - pd.Timedelta(days=60)
+    thin = plan_splits(dates, gap_days=90, grid="weekly", folds_from=start + pd.Timedelta(days=90))
+    assert thin.n_splits == 0  # the holdout judges alone, and is exempt: the rule keeps training
+    # a holdout alone keeps the history-rich dates for training: blocks of four weeks at most
+    assert thin.block_days == 28
+    frame = pd.DataFrame({"as_of": dates})
+    (holdout,) = thin.windows(frame)
+    assert (dates < holdout.train_before).sum() == 7
+    with pytest.raises(
+        NotEnoughHistory, match=r"each fold also a training date from 2024-01-29 on"
+    ):
+        plan_splits(dates, gap_days=90, grid="weekly", folds=1, folds_from=dates[4])
+
+
+def test_folds_with_a_late_enough_training_date_are_kept() -> None:
+    dates = _weekly(7 * 31)  # three folds of four weeks without the rule
+    splitter = plan_splits(dates, gap_days=90, grid="weekly", folds_from=dates[4])
+    frame = pd.DataFrame({"as_of": dates})
+    assert splitter.n_splits == 2
+    for window in splitter.windows(frame):
+        assert (dates[dates < window.train_before] >= dates[4]).any()
+    # a folds_from at or before the first date changes nothing
+    same = plan_splits(dates, gap_days=90, grid="weekly", folds_from=dates[0])
+    assert (same.n_splits, same.block_days) == (3, 28)

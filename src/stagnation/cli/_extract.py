@@ -43,6 +43,10 @@ def validate(
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+#: The bundled sample's settings: ``stagnation sample`` without options writes ``data/sample``.
+_DEFAULT = SimConfig()
+
+
 class FileFormat(StrEnum):
     """File format of a written extract."""
 
@@ -54,10 +58,12 @@ def sample(
     out_dir: Annotated[
         Path, typer.Argument(metavar="OUT_DIR", help="Folder to write the extract into.")
     ],
-    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
-    reps: Annotated[int, typer.Option(help="Reps who ever work in the window.")] = 60,
-    customers: Annotated[int, typer.Option(help="Customers the company meets.")] = 6_000,
-    months: Annotated[int, typer.Option(help="Length of the simulated window.")] = 36,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = _DEFAULT.seed,
+    reps: Annotated[int, typer.Option(help="Reps who ever work in the window.")] = _DEFAULT.reps,
+    customers: Annotated[
+        int, typer.Option(help="Customers the company meets.")
+    ] = _DEFAULT.customers,
+    months: Annotated[int, typer.Option(help="Length of the simulated window.")] = _DEFAULT.months,
     start: Annotated[
         str, typer.Option(help="First day of the window (YYYY-MM-DD).")
     ] = "2023-01-01",

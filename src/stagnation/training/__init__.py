@@ -23,6 +23,7 @@ from stagnation.training._metrics import (
     precision_at,
 )
 from stagnation.training._plan import (
+    FOLD_WARMUP_FACTOR,
     GRID_FREQUENCY,
     Grid,
     NotEnoughHistory,
@@ -48,6 +49,7 @@ __all__ = [
     "CATEGORICAL_FEATURES",
     "ENTITY_ID",
     "FIELD_RULE",
+    "FOLD_WARMUP_FACTOR",
     "GRID_FREQUENCY",
     "GROWS_WITH_TIME",
     "HEADLINE",

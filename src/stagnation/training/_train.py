@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -221,6 +222,7 @@ def train(
     progress: Callable[[str], None] | None = None,
     n_splits: int | None = None,
     grid: Grid | None = None,
+    folds_from: pd.Timestamp | None = None,
     calibration_fraction: float = 0.1,
     min_calibration_positives: int = 5,
     params: dict[str, Any] | None = None,
@@ -254,6 +256,9 @@ def train(
     grid
         ``weekly`` or ``monthly``: the spacing of the snapshots' ``as_of`` dates (default:
         weekly when they are at most eight days apart).
+    folds_from
+        The earliest ``as_of`` a fold's training dates count from (see
+        :func:`~stagnation.training.plan_splits`); default: any.
     calibration_fraction, min_calibration_positives
         The calibration slice of every split's training data.
     params
@@ -285,7 +290,8 @@ def train(
     if grid is None:
         spacing = np.diff(dates.sort_values().asi8).min() if len(dates) > 1 else 0
         grid = "weekly" if spacing <= 8 * 86_400 * 10**9 else "monthly"
-    splitter = plan_splits(dates, gap_days=horizon, grid=grid, folds=n_splits)
+    plan = partial(plan_splits, dates, gap_days=horizon, grid=grid, folds_from=folds_from)
+    splitter = plan(folds=n_splits)
     windows = splitter.windows(frame)
     splits = [*splitter.split(frame), splitter.holdout_split(frame)]
     given = dict(params or {})
@@ -296,7 +302,7 @@ def train(
         if progress is not None:
             progress(f"{name}: choosing the capacity on the folds")
         # the choice uses every fold the history allows, whatever n_splits the evaluation asks
-        auto = splitter if n_splits is None else plan_splits(dates, gap_days=horizon, grid=grid)
+        auto = splitter if n_splits is None else plan()
         folds = list(auto.split(frame))
         candidate, candidate_scores = choose_candidate(frame, folds, features, name, given)
         given |= candidate_params(name, candidate, len(frame))
