@@ -15,7 +15,7 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,8 +42,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) check-java
 	$(BIN)/python -m pytest
+
+## The Spark engine (and its parity tests, part of `make test`) needs Java 17 or newer.
+.PHONY: check-java
+check-java:
+	@java=$${JAVA_HOME:+$$JAVA_HOME/bin/}java; \
+	version=$$($$java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	if [ -z "$$version" ] || [ "$$version" -lt 17 ]; then \
+	  echo "Java 17 or newer is needed for --engine spark and its tests (found: $${version:-none})."; \
+	  echo "Install it with: apt-get install openjdk-17-jre-headless (Debian/Ubuntu), or"; \
+	  echo "brew install openjdk@17 (macOS), then set JAVA_HOME if java is not on the PATH."; \
+	  exit 1; \
+	fi
 
 ## Run every notebook top to bottom (nbmake), each against a throwaway MLflow store, so they
 ## neither read nor change ./mlflow.db. A cell may take at most 60 s.
@@ -77,6 +89,12 @@ benchmark-features: $(STAMP)
 .PHONY: benchmark-floor
 benchmark-floor: $(STAMP)
 	$(BIN)/python benchmarks/read_floor.py
+
+## Rep and customer features at one as_of on pandas and on Spark local[2], side by side, at 1M,
+## 3M and 11M activities (the companies of benchmark-features, cached in benchmarks/out/).
+.PHONY: benchmark-spark
+benchmark-spark: $(STAMP) check-java
+	$(BIN)/python benchmarks/spark_scaling.py
 
 ## Time the ranked action list on the large company (trains both models on it first).
 benchmark-score: $(STAMP)

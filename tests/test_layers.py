@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "_entry"),
     ("cli",),
     ("workflow", "backtest", "explore", "importers"),
+    ("spark",),
     ("scoring",),
     ("tracking",),
     ("plots",),

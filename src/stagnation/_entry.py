@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import warnings
 from types import FrameType
 
 #: Shell convention: a process ended by signal N exits with 128 + N.
@@ -41,6 +42,11 @@ def install_handlers() -> None:
 def main() -> None:
     """Run ``stagnation``; an interrupt prints one line and exits 130 (143 for SIGTERM)."""
     install_handlers()
+    # with the spark extra installed, pandera imports pyspark.pandas, which warns that pandas 3
+    # is not fully supported: not the user's concern, and said once per command otherwise
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     try:
         from stagnation.cli import main as cli_main
 

@@ -27,6 +27,7 @@ from stagnation.labels import (
 
 __all__ = [
     "as_of_grid",
+    "check_moment_in_range",
     "check_prediction_moment",
     "customer_snapshots",
     "data_end",
@@ -208,7 +209,14 @@ def check_prediction_moment(crm: CRM, at: pd.Timestamp, *, horizon_days: int) ->
     BadOption
         Naming the moment, the data's range and the horizon.
     """
-    start, end = data_start(crm), data_end(crm)
+    check_moment_in_range(at, data_start(crm), data_end(crm), horizon_days=horizon_days)
+
+
+def check_moment_in_range(
+    at: pd.Timestamp, start: pd.Timestamp, end: pd.Timestamp, *, horizon_days: int
+) -> None:
+    """Refuse an ``as_of`` outside [``start``, ``end`` + horizon]: :func:`check_prediction_moment`
+    for a data range computed elsewhere (by Spark, on tables the driver never holds)."""
     latest = end + pd.Timedelta(days=horizon_days)
     if at < start or at > latest:
         raise BadOption(

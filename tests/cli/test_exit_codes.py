@@ -64,22 +64,8 @@ BAD_INPUT = [
     # features answers from the data's start to one (longest) horizon after its end, as score
     (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "2040-01-01"], "by 2022"),
     (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "1990-01-01"], "2022-01"),
-    # the contract's --engine option: pandas runs, spark is refused before any work
-    (
-        [
-            "features",
-            "{x}",
-            "--entity",
-            "rep",
-            "--as-of",
-            "2022-05-01",
-            "--out",
-            "f.csv",
-            "--engine",
-            "spark",
-        ],
-        "--engine spark is not available yet",
-    ),
+    # the contract's --engine option: spark runs features (tests/spark), and is refused before
+    # any work by train and score
     (["train", "{x}", "--engine", "spark"], "--engine spark is not available yet"),
     (["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--engine", "spark"], "spark"),
     # a mistyped model folder is not a model to train first
@@ -270,3 +256,18 @@ def test_features_runs_on_the_pandas_engine(
     code, out, _ = _main([*args, "--out", "f.csv", "--engine", "pandas"], monkeypatch, capsys)
     assert code == 0 and "reps x" in out
     assert (workdir / "f.csv").read_bytes().startswith(b'"rep_id","as_of"')
+
+
+def test_an_interrupt_wrapped_by_python_stays_an_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C inside a class body's ``__set_name__`` reaches us as a RuntimeError (seen while
+    sklearn imported narwhals): it must end as the interrupt, not as "a bug" with exit 1."""
+
+    def app() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as stop:
+            raise RuntimeError("Error calling __set_name__") from stop
+
+    monkeypatch.setattr(cli, "app", app)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main()

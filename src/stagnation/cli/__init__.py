@@ -72,11 +72,24 @@ app.command(help=SCORE_HELP)(score)
 app.add_typer(import_app, name="import")
 
 
+def _interrupt_behind(err: BaseException) -> BaseException | None:
+    """Return the interrupt (a ``BaseException`` that is no ``Exception``) behind ``err``."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if not isinstance(seen, Exception):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def main() -> None:
     """Run the command line: a user error exits 2 with its message, a bug 1 with its traceback."""
     try:
         app()
     except Exception as err:
+        stop = _interrupt_behind(err)
+        if stop is not None:  # e.g. Ctrl-C inside a class body's __set_name__ (RuntimeError)
+            raise stop from None
         if is_user_error(err):
             print_error(err)
             raise SystemExit(EXIT_BAD_INPUT) from None

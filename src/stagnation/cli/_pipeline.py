@@ -23,7 +23,7 @@ from rich.text import Text
 
 from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
 from stagnation.crm import check_writable, load_crm, write_table, write_tables
-from stagnation.errors import BadOption, NotEnoughData, PathTaken
+from stagnation.errors import BadExtract, BadOption, NotEnoughData, PathTaken
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
@@ -71,17 +71,50 @@ class Engine(StrEnum):
 #: The --engine option of features, train and score.
 EngineOption = Annotated[
     Engine,
-    typer.Option(help="pandas (one machine). spark is not available yet: README, Scaling out."),
+    typer.Option(
+        help="pandas (one machine), or spark for `features` (the spark extra and Java 17; "
+        "README, Scaling out)."
+    ),
 ]
 
 
-def check_engine(engine: Engine) -> None:
-    """Refuse an engine this installation cannot run, before any work."""
-    if engine is Engine.spark:
+def check_engine(engine: Engine, entity: Entity | None = None) -> None:
+    """Refuse an engine this installation cannot run for this work, before any work."""
+    if engine is Engine.spark and entity is None:
         raise BadOption(
-            "--engine spark is not available yet: features, training and scoring run on pandas "
-            "on one machine (see the README section 'Scaling out'); use --engine pandas"
+            "--engine spark is not available yet for training or scoring: in this version "
+            "Spark runs `features` (see the README section 'Scaling out'); use --engine pandas"
         )
+    if engine is Engine.spark:
+        from stagnation.spark import check_spark
+
+        check_spark()
+
+
+def spark_rows(
+    data_dir: Path,
+    entities: tuple[Literal["rep", "customer"], ...],
+    at: pd.Timestamp,
+    dormant_days: int,
+) -> dict[Literal["rep", "customer"], pd.DataFrame]:
+    """Return ``features`` rows of ``entities`` computed on Spark (a local or given master).
+
+    A failure inside a Spark task (a value a partition cannot read) is reported as bad input
+    with the task's own last line, not as a Java stack trace.
+    """
+    from pyspark.errors import PySparkException
+
+    from stagnation.snapshots import check_moment_in_range
+    from stagnation.spark import read_extract, spark_features_at, spark_session
+
+    try:
+        extract = read_extract(spark_session(), data_dir)
+        start, end = extract.data_range()
+        check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
+        return spark_features_at(extract, entities, at, dormant_days=dormant_days)
+    except PySparkException as err:
+        lines = [line for line in str(err).strip().splitlines() if line.strip()]
+        raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
 
 
 #: How far after the data's end ``features`` still answers: the longest default horizon (180
@@ -117,17 +150,31 @@ def features(
 
     began = time.perf_counter()
     with user_errors():
-        check_engine(engine)
+        check_engine(engine, entity)
         at = parse_moment(as_of, "--as-of")
         targets = entity_outputs(entity, out)
         for target in targets.values():
             check_writable(target)  # before the work, naming the target
+        tables: dict[Literal["rep", "customer"], pd.DataFrame]
+        if engine is Engine.spark:
+            tables = spark_rows(data_dir, tuple(targets), at, dormant_days)
+            write_tables({targets[e]: table for e, table in tables.items()})
+            _print_features(targets, tables, at, time.perf_counter() - began)
+            return
         crm = load_crm(data_dir)
         check_prediction_moment(crm, at, horizon_days=FEATURES_REACH_DAYS)
         source = FeatureContext.build(crm, dormant_days=dormant_days) if len(targets) > 1 else crm
         tables = {e: features_at(source, e, at, dormant_days=dormant_days) for e in targets}
         write_tables({targets[e]: table for e, table in tables.items()})
-    elapsed = time.perf_counter() - began
+    _print_features(targets, tables, at, time.perf_counter() - began)
+
+
+def _print_features(
+    targets: dict[Literal["rep", "customer"], Path],
+    tables: dict[Literal["rep", "customer"], pd.DataFrame],
+    at: pd.Timestamp,
+    elapsed: float,
+) -> None:
     console = Console(soft_wrap=True)
     for e, table in tables.items():
         console.print(

@@ -11,6 +11,7 @@ The point-in-time queries underneath (:class:`~stagnation.timeline.EventIndex`, 
 ``WINDOWS`` are re-exported here.
 """
 
+from stagnation.features._bgnbd import fit_bgnbd
 from stagnation.features._context import REASONS as OWNERSHIP_REASONS
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer import (
@@ -21,12 +22,20 @@ from stagnation.features._customer import (
 from stagnation.features._definitions import Change, FeatureDef, Says, describe
 from stagnation.features._money import new_business_at_risk
 from stagnation.features._rep import T_MODEL_STAGES, rep_features
+from stagnation.features._rep_book import peer_median, rep_totals
 from stagnation.features._rep_definitions import REP_CATEGORICALS, REP_FEATURES
 from stagnation.features._status import (
     ACTIVITY_KINDS,
     CUSTOMER_STATUSES,
     classify_activities,
     customer_status,
+)
+from stagnation.features._wide import (
+    OWNER_TOTALS,
+    REP_TOTALS,
+    ExtractWide,
+    buyer_history,
+    owner_totals,
 )
 from stagnation.timeline import WINDOWS, EventIndex
 
@@ -36,19 +45,27 @@ __all__ = [
     "CUSTOMER_FEATURES",
     "CUSTOMER_STATUSES",
     "OWNERSHIP_REASONS",
+    "OWNER_TOTALS",
     "REP_CATEGORICALS",
     "REP_FEATURES",
+    "REP_TOTALS",
     "T_MODEL_STAGES",
     "WINDOWS",
     "Change",
     "EventIndex",
+    "ExtractWide",
     "FeatureContext",
     "FeatureDef",
     "Says",
+    "buyer_history",
     "classify_activities",
     "customer_features",
     "customer_status",
     "describe",
+    "fit_bgnbd",
     "new_business_at_risk",
+    "owner_totals",
+    "peer_median",
     "rep_features",
+    "rep_totals",
 ]

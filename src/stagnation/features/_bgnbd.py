@@ -40,7 +40,7 @@ from scipy.special import betaln, gammaln, hyp2f1
 from stagnation.features._context import FeatureContext
 from stagnation.features._customer_queries import Queries
 from stagnation.features._definitions import FeatureDef, Says
-from stagnation.timeline import days_between
+from stagnation.features._wide import buyer_history
 
 #: Days ahead of ``as_of`` over which the expected orders are counted.
 EXPECTED_ORDERS_DAYS = 90
@@ -133,25 +133,24 @@ def expected_orders(
 
 
 def bgnbd_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
-    """Compute :data:`BGNBD_FEATURES` for sorted queries (NaN without enough repeat buyers)."""
+    """Compute :data:`BGNBD_FEATURES` for sorted queries (NaN without enough repeat buyers).
+
+    The parameters are fitted on every buyer of the context, or read from its extract-wide
+    inputs (``ctx.wide.bgnbd``) when it holds only a part of the customers.
+    """
     out = {d.name: q.nan() for d in BGNBD_FEATURES}
     idx = ctx.orders_by_customer
     if idx is None or len(q) == 0:
         return out
-    everyone = np.arange(len(ctx.customers))
     for at in np.unique(q.at):
-        when = np.full(len(everyone), at)
-        n = idx.count_before(everyone, when)
-        buyers = everyone[n > 0]
+        buyers, x, t_x, age = buyer_history(ctx, at)
         if len(buyers) == 0:
             continue
-        moment = when[: len(buyers)]
-        first = idx.time_at(idx.first(buyers, moment))
-        last = idx.time_at(idx.last(buyers, moment))
-        x = (n[n > 0] - 1).astype(float)
-        t_x = days_between(last, first)
-        age = days_between(moment, first)
-        params = fit_bgnbd(x, t_x, age)
+        params = (
+            ctx.wide.bgnbd.get(int(np.datetime64(at, "ns").astype(np.int64)))
+            if ctx.wide is not None
+            else fit_bgnbd(x, t_x, age)
+        )
         if params is None:
             continue
         rows = np.flatnonzero(q.at == at)

@@ -9,6 +9,7 @@ events; features at any number of ``as_of`` dates are queries against it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pyarrow.compute as pc
 from stagnation.crm import CRM
 from stagnation.features._status import activity_kinds, kinds_from_last
 from stagnation.timeline import EventIndex, TimeRanks
+
+if TYPE_CHECKING:
+    from stagnation.features._wide import ExtractWide
 
 #: Channel codes of activities (contract order), used as event values.
 CHANNELS = ("call", "visit", "message", "email", "meeting", "other")
@@ -114,6 +118,10 @@ class FeatureContext:
     opportunities_created, opportunities_closed
         Opportunities by customer at ``created_at`` / at ``closed_at``; values ``won``,
         ``lost`` (0/1), ``amount``, ``rep``.
+    wide
+        Extract-wide inputs handed in when the context holds only a part of the customers
+        (one partition of a Spark run, :class:`~stagnation.features.ExtractWide`); ``None``
+        (the default): the context holds the whole extract and computes them itself.
     """
 
     crm: CRM
@@ -128,6 +136,7 @@ class FeatureContext:
     ownership_by_rep: EventIndex | None
     opportunities_created: EventIndex | None
     opportunities_closed: EventIndex | None
+    wide: ExtractWide | None = None
 
     @classmethod
     def build(cls, crm: CRM, *, dormant_days: int = 90) -> FeatureContext:

@@ -202,7 +202,9 @@ def order_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
 
     out.update(_gap_features(ctx, idx, q, last, n, out["days_since_last_order"]))
 
-    online = ctx.crm.orders is not None and ctx.crm.orders["channel"].notna().any()
+    online = ctx.crm.orders is not None and (
+        ctx.wide.online_orders if ctx.wide is not None else ctx.crm.orders["channel"].notna().any()
+    )
     out["online_order_share"] = (
         ratio(idx.total("online", c, q.lifetime(), at), n) if online else q.nan()
     )

@@ -16,7 +16,6 @@ import numpy as np
 
 from stagnation.features._context import REASONS, FeatureContext
 from stagnation.features._customer_queries import (
-    BEGINNING,
     Queries,
     days_since_row,
     last_flagged,
@@ -33,6 +32,7 @@ from stagnation.features._definitions import (
     in_last,
     number,
 )
+from stagnation.features._wide import owner_totals
 from stagnation.timeline import EventIndex, days_between, to_ns
 
 _NO_HISTORY = "no ownership history"
@@ -238,7 +238,8 @@ def owner_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
     """Compute :data:`OWNER_FEATURES` of each customer's owner at ``as_of``.
 
     The owner's rep-level queries run sorted by (owner, ``as_of``) and are put back in query
-    order.
+    order; their totals come from :func:`~stagnation.features._wide.owner_totals`, or from the
+    context's extract-wide inputs when it holds only a part of the customers.
     """
     owner = ctx.owner_at(q.customer, q.at)
     has = owner >= 0
@@ -248,17 +249,17 @@ def owner_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
     order = order[has[order]]  # owned queries, sorted by (owner, as_of)
     r, at = owner[order], q.at[order]
 
-    acts = ctx.activities_by_rep
-    if acts is not None:
-        share = {}
-        for w in (90, 365):
-            start = to_ns(at) - np.timedelta64(w, "D")
-            share[w] = ratio(acts.total("hunting", r, start, at), acts.count(r, start, at))
+    totals = (
+        ctx.wide.lookup(ctx.reps.to_numpy()[r], at)
+        if ctx.wide is not None
+        else owner_totals(ctx, r, at)
+    )
+    if ctx.activities_by_rep is not None:
+        share = {w: ratio(totals[f"hunting_{w}d"], totals[f"activities_{w}d"]) for w in (90, 365)}
         out["owner_hunting_share_90d"][order] = share[90]
         out["owner_hunting_share_365d"][order] = share[365]
         out["owner_hunting_share_ratio"][order] = ratio(share[90], share[365])
-        start = to_ns(at) - np.timedelta64(90, "D")
-        out["owner_activities_90d"][order] = acts.count(r, start, at)
+        out["owner_activities_90d"][order] = totals["activities_90d"]
 
     reps = ctx.crm.reps
     if reps is not None:
@@ -267,10 +268,6 @@ def owner_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
         out["owner_employed"][order] = (~gone).astype(float)
         out["owner_tenure_days"][order] = days_between(at, to_ns(reps["hired_at"])[r])
 
-    held = ctx.ownership_by_rep
-    if held is not None:
-        begin = np.full(len(r), BEGINNING)
-        gained = held.total("gained", r, begin, at)
-        lost = held.total("lost", r, begin, at)
-        out["owner_book_size"][order] = gained - lost
+    if ctx.ownership_by_rep is not None:
+        out["owner_book_size"][order] = totals["gained"] - totals["lost"]
     return out

@@ -128,7 +128,11 @@ def order_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Feat
     revenue = orders.total("amount", rep, start365, at)
     out["book_revenue_365d"] = revenue
     out["book_revenue_vs_peers_365d"] = _vs_peers(
-        ctx, rep, at, lambda r, t: orders.total("amount", r, window_start(t, 365), t)
+        ctx,
+        rep,
+        at,
+        lambda r, t: orders.total("amount", r, window_start(t, 365), t),
+        "book_revenue_365d",
     )
 
     # a win: a customer's first order ever, credited to the rep on that order
@@ -151,7 +155,7 @@ def order_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Feat
     out["repeat_revenue_share_365d"] = share(revenue - first_revenue, revenue)
 
     source = ctx.crm.customers["source"]
-    if source.notna().any():
+    if ctx.wide.customer_sources if ctx.wide is not None else source.notna().any():
         referral = (source == "referral").fillna(False).to_numpy(dtype=bool)
         customer = orders.column("customer").astype(np.int64)
         amount = orders.column("amount")
@@ -167,10 +171,14 @@ def order_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Feat
 
 def _rep_dates(ctx: FeatureContext, column: str) -> np.ndarray:
     """Return the reps table's ``column`` (hired_at/left_at) per rep code; NaT when absent."""
-    reps = ctx.crm.reps
+    return rep_dates(ctx.crm.reps, ctx.reps, column)
+
+
+def rep_dates(reps: pd.DataFrame | None, rep_ids: pd.Index, column: str) -> np.ndarray:
+    """Return ``reps``' ``column`` (hired_at/left_at) for each of ``rep_ids``; NaT when absent."""
     if reps is None:
-        return np.full(len(ctx.reps), np.datetime64("NaT", "ns"))
-    return to_ns(reps.set_index("rep_id")[column].reindex(ctx.reps))
+        return np.full(len(rep_ids), np.datetime64("NaT", "ns"))
+    return to_ns(reps.set_index("rep_id")[column].reindex(rep_ids))
 
 
 def tenure_years(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -178,9 +186,9 @@ def tenure_years(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> np.nda
     return days_between(at, _rep_dates(ctx, "hired_at")[rep]) / 365.25
 
 
-def _employed(ctx: FeatureContext, dates: np.ndarray) -> np.ndarray:
+def _employed(reps: pd.DataFrame | None, rep_ids: pd.Index, dates: np.ndarray) -> np.ndarray:
     """Return a (date, rep) mask: hired before the date (or unknown), not left before it."""
-    hired, left = _rep_dates(ctx, "hired_at"), _rep_dates(ctx, "left_at")
+    hired, left = rep_dates(reps, rep_ids, "hired_at"), rep_dates(reps, rep_ids, "left_at")
     d = dates[:, None]
     return (np.isnat(hired) | (hired < d)) & (np.isnat(left) | (left >= d))
 
@@ -190,29 +198,41 @@ def _vs_peers(
     rep: np.ndarray,
     at: np.ndarray,
     measure: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    name: str,
 ) -> np.ndarray:
     """Return ``measure`` of each row over its median among employed peers with a positive one.
 
-    ``measure(rep_codes, at)`` is evaluated for every rep at every distinct ``as_of``.
+    ``measure(rep_codes, at)`` is evaluated for every rep at every distinct ``as_of`` (or, when
+    the context holds a part of the extract, for the rows only, against the extract-wide
+    median ``ctx.wide.peer_medians[name]``).
     """
     dates, inverse = np.unique(at, return_inverse=True)
+    if ctx.wide is not None:
+        return share(measure(rep, at), ctx.wide.peer_median(name, dates)[inverse])
     n_reps = len(ctx.reps)
     all_reps = np.tile(np.arange(n_reps), len(dates))
     values = measure(all_reps, np.repeat(dates, n_reps)).reshape(len(dates), n_reps)
     return _over_peer_median(ctx, values, dates, rep, inverse)
 
 
+def peer_median(
+    reps: pd.DataFrame | None, rep_ids: pd.Index, values: np.ndarray, dates: np.ndarray
+) -> np.ndarray:
+    """Return, per date, the median of ``values`` (dates x ``rep_ids``) over employed reps with a
+    positive value (NaN when none)."""
+    peers = np.where(_employed(reps, rep_ids, dates) & (values > 0), values, np.nan)
+    return pd.DataFrame(peers).median(axis=1, skipna=True).to_numpy(dtype=float)
+
+
 def _over_peer_median(
     ctx: FeatureContext, values: np.ndarray, dates: np.ndarray, rep: np.ndarray, inverse: np.ndarray
 ) -> np.ndarray:
-    peers = np.where(_employed(ctx, dates) & (values > 0), values, np.nan)
-    median = pd.DataFrame(peers).median(axis=1, skipna=True).to_numpy(dtype=float)
+    median = peer_median(ctx.crm.reps, ctx.reps, values, dates)
     return share(values[inverse, rep], median[inverse])
 
 
-def book_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Features:
-    """Return the number of customers the rep owns at ``as_of`` and that against its peers."""
-    dates, inverse = np.unique(at, return_inverse=True)
+def book_counts(ctx: FeatureContext, dates: np.ndarray) -> np.ndarray:
+    """Return the customers each rep owns at each of ``dates`` (dates x rep codes)."""
     n_c, n_r = len(ctx.customers), len(ctx.reps)
     counts = np.zeros((len(dates), n_r))
     step = max(1, MAX_EXPANDED_ROWS // max(n_c, 1))
@@ -223,9 +243,37 @@ def book_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Featu
         owned = owner >= 0
         flat = np.bincount(date[owned] * n_r + owner[owned], minlength=len(block) * n_r)
         counts[lo : lo + len(block)] = flat.reshape(len(block), n_r)
+    return counts
+
+
+def rep_totals(ctx: FeatureContext, dates: np.ndarray) -> dict[str, np.ndarray]:
+    """Return what the peer comparisons read of every rep at each of ``dates`` (dates x reps).
+
+    ``book_customers`` (customers owned) and, with orders, ``book_revenue_365d``. Sums over
+    customers: the totals of a part of the customers add up to the extract's.
+    """
+    out = {"book_customers": book_counts(ctx, dates)}
+    if ctx.orders_by_rep is not None:
+        n_reps = len(ctx.reps)
+        rep = np.tile(np.arange(n_reps), len(dates))
+        at = np.repeat(dates, n_reps)
+        revenue = ctx.orders_by_rep.total("amount", rep, window_start(at, 365), at)
+        out["book_revenue_365d"] = revenue.reshape(len(dates), n_reps)
+    return out
+
+
+def book_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Features:
+    """Return the number of customers the rep owns at ``as_of`` and that against its peers."""
+    dates, inverse = np.unique(at, return_inverse=True)
+    if ctx.wide is not None:  # a part of the extract: the extract-wide counts
+        counts_of = ctx.wide.lookup(ctx.reps.to_numpy()[rep], at, ("book_customers",))
+        counts = counts_of["book_customers"]
+        median = ctx.wide.peer_median("book_customers", dates)
+        return {"book_customers": counts, "book_customers_vs_peers": share(counts, median[inverse])}
+    counts_all = book_counts(ctx, dates)
     return {
-        "book_customers": counts[inverse, rep],
-        "book_customers_vs_peers": _over_peer_median(ctx, counts, dates, rep, inverse),
+        "book_customers": counts_all[inverse, rep],
+        "book_customers_vs_peers": _over_peer_median(ctx, counts_all, dates, rep, inverse),
     }
 
 
