@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stagnation.scoring import format_value, top_reasons, yardsticks
+from stagnation.scoring import format_value, is_level, top_reasons, yardsticks
 from stagnation.training import reference_distribution
 
 REPS = pd.DataFrame(
@@ -108,3 +108,23 @@ def test_a_bin_at_about_the_average_rate_is_read_against_the_median() -> None:
         " (1.4x the average dormant customer's comeback rate)"
     )
     assert compare("days_since_last_order", 1) == (", above the median dormant customer's 400 days")
+
+
+def test_a_reason_that_points_nowhere_gives_way_to_one_that_points() -> None:
+    # row 1 holds the median book (40): its biggest push reads "at the median"; row 2's only
+    # push is a hunting share unchanged from its own past
+    contributions = pd.DataFrame(
+        {"book_customers": [0.0, 0.9, -1.0], "hunting_share_30d": [0.0, 0.1, 0.3]}
+    )
+    compare = yardsticks("rep", REPS)
+    plain = top_reasons(contributions, REPS, compare=compare)
+    pointed = top_reasons(contributions, REPS, compare=compare, level=is_level)
+
+    assert plain[1].startswith("holds 40 customers, at the eligible reps' median of 40; ")
+    assert pointed[1] == (
+        "hunting share is 30% in the last 30 days, up from 20% in the 9 months before the last "
+        "90 days"
+    )
+    assert pointed[2] == plain[2]  # nothing else pushes: the level reason stays
+    assert "unchanged from 46%" in pointed[2]
+    assert pointed[0] == plain[0] == ""

@@ -14,7 +14,7 @@ from stagnation.scoring._models import ScoringModel, load_scoring_models
 from stagnation.scoring._rank import ACTION_COLUMNS, instructions
 from stagnation.scoring._reasons import PHRASES, describe_reason, reason_topic, top_reasons
 from stagnation.scoring._reps import ActionSettings, rep_threshold
-from stagnation.scoring._yardsticks import OWN_PAST, format_value, yardsticks
+from stagnation.scoring._yardsticks import OWN_PAST, format_value, is_level, yardsticks
 
 __all__ = [
     "ACTION_COLUMNS",
@@ -30,6 +30,7 @@ __all__ = [
     "feature_drift",
     "format_value",
     "instructions",
+    "is_level",
     "load_scoring_models",
     "new_business_at_risk",
     "reason_topic",

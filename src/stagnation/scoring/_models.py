@@ -11,7 +11,7 @@ import pandas as pd
 
 from stagnation.errors import BadExtract, BadOption, ModelNotFound
 from stagnation.scoring._reasons import top_reasons
-from stagnation.scoring._yardsticks import yardsticks
+from stagnation.scoring._yardsticks import is_level, yardsticks
 from stagnation.tracking import load_model, model_features, model_version, to_model_input
 from stagnation.training import REGISTERED_NAMES, ModelCard, ModelName, explained_estimator
 
@@ -52,7 +52,9 @@ class ScoringModel:
         rows = features.reset_index(drop=True)
         entity: Literal["rep", "customer"] = "rep" if self.name == "rep-passivity" else "customer"
         compare = yardsticks(entity, rows, self.card.reference)
-        return top_reasons(self.contributions(rows), rows, compare=compare).to_numpy()
+        return top_reasons(
+            self.contributions(rows), rows, compare=compare, level=is_level
+        ).to_numpy()
 
 
 def load_scoring_models(

@@ -208,6 +208,7 @@ def top_reasons(
     features: pd.DataFrame,
     k: int = 3,
     compare: Callable[[str, int], str] | None = None,
+    level: Callable[[str], bool] | None = None,
 ) -> pd.Series:
     """Return, per row, the ``k`` features that pushed the score up most, in plain words.
 
@@ -223,6 +224,11 @@ def top_reasons(
     compare
         ``compare(feature, i)`` returns the words that follow row ``i``'s phrase: the yardstick
         its value is read against (:func:`stagnation.scoring.yardsticks`); none when omitted.
+    level
+        ``level(words)`` says that ``compare``'s words point nowhere (the value sits at the
+        median, its bin comes back about as often as average, see
+        :func:`stagnation.scoring.is_level`): such a reason is given only when a row has no
+        other positive one, so every reason a manager reads says which way it points.
 
     Returns
     -------
@@ -266,15 +272,18 @@ def top_reasons(
     said_by = [book[n] for n in names]
     out: list[str] = []
     for i in range(len(values)):
-        picked: list[int] = []
+        row = _RowView(columns, i)
+        said: list[str] = []
+        flat: list[str] = []
         seen: set[str] = set()
         for j in order[i]:
-            if len(picked) == k or values[i, j] <= 0:
+            if len(said) == k or values[i, j] <= 0:
                 break
-            if topics[j] not in seen:
-                seen.add(topics[j])
-                picked.append(int(j))
-        row = _RowView(columns, i)
-        said = [said_by[j](row) + (compare(names[j], i) if compare else "") for j in picked]
-        out.append(SEPARATOR.join(said))
+            if topics[j] in seen:
+                continue
+            seen.add(topics[j])
+            words = compare(names[j], i) if compare else ""
+            phrase = said_by[j](row) + words
+            (flat if level is not None and level(words) else said).append(phrase)
+        out.append(SEPARATOR.join(said or flat[:k]))
     return pd.Series(out, index=contributions.index, name="reasons", dtype=object)

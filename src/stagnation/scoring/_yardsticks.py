@@ -79,6 +79,21 @@ def format_value(unit: str, x: float) -> str:
     return f"{round(x):,}" if abs(x) >= 10 or float(x).is_integer() else f"{x:.1f}"
 
 
+def is_level(words: str) -> bool:
+    """Return whether a yardstick's words point nowhere: at the median, about the average.
+
+    Examples
+    --------
+    >>> is_level(", at the eligible reps' median of 40")
+    True
+    >>> is_level(" (about the average rep's slide rate)"), is_level(", unchanged from 9%")
+    (True, True)
+    >>> is_level(", below the eligible reps' median of 40"), is_level(" (2.1x the average ...)")
+    (False, False)
+    """
+    return words.startswith((", at ", f" ({_times(1.0)} ", ", unchanged from "))
+
+
 def _direction(value: float, yardstick: float, unit: str) -> str:
     shown, other = format_value(unit, value), format_value(unit, yardstick)
     if shown == other:
