@@ -26,6 +26,7 @@ from stagnation.labels import (
 )
 
 __all__ = [
+    "EVENT_COLUMNS",
     "as_of_grid",
     "check_moment_in_range",
     "check_prediction_moment",
@@ -36,6 +37,7 @@ __all__ = [
     "rep_snapshots",
 ]
 
+#: The time column of each event table: what bounds an extract's data range.
 EVENT_COLUMNS = {
     "orders": "ordered_at",
     "activities": "occurred_at",

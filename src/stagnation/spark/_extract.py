@@ -19,12 +19,10 @@ import pandas as pd
 
 from stagnation.crm import TABLES, conform
 from stagnation.errors import BadExtract, NoSuchPath
+from stagnation.snapshots import EVENT_COLUMNS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-#: The columns each event table is read by: timestamps that start and end the data.
-EVENT_TIMES = {"orders": "ordered_at", "activities": "occurred_at", "opportunities": "created_at"}
 
 
 @dataclass
@@ -50,7 +48,7 @@ class SparkExtract:
         from pyspark.sql import functions as F
 
         firsts, lasts = [], []
-        for table, column in EVENT_TIMES.items():
+        for table, column in EVENT_COLUMNS.items():
             if table not in self.tables:
                 continue
             row = (
