@@ -155,7 +155,9 @@ def order_features(ctx: FeatureContext, rep: np.ndarray, at: np.ndarray) -> Feat
     out["repeat_revenue_share_365d"] = share(revenue - first_revenue, revenue)
 
     source = ctx.crm.customers["source"]
-    if ctx.wide.customer_sources if ctx.wide is not None else source.notna().any():
+    # whether any customer of the extract (not only of this partition) has a source
+    any_source = ctx.wide.customer_sources if ctx.wide is not None else source.notna().any()
+    if any_source:
         referral = (source == "referral").fillna(False).to_numpy(dtype=bool)
         customer = orders.column("customer").astype(np.int64)
         amount = orders.column("amount")
