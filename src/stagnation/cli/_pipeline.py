@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 import typer
@@ -28,6 +31,7 @@ from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
+    from stagnation.scoring import ScoringResult
     from stagnation.training import ModelCard
 
 
@@ -72,23 +76,33 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine,
     typer.Option(
-        help="pandas (one machine), or spark for `features` (the spark extra and Java 17; "
-        "README, Scaling out)."
+        help="pandas (one machine), or spark for `features` and `score` (the spark extra and "
+        "Java 17; README, Scaling out)."
     ),
 ]
 
 
-def check_engine(engine: Engine, entity: Entity | None = None) -> None:
+def check_engine(engine: Engine, entity: Entity | None = None, *, scoring: bool = False) -> None:
     """Refuse an engine this installation cannot run for this work, before any work."""
-    if engine is Engine.spark and entity is None:
+    if engine is Engine.spark and entity is None and not scoring:
         raise BadOption(
-            "--engine spark is not available yet for training or scoring: in this version "
-            "Spark runs `features` (see the README section 'Scaling out'); use --engine pandas"
+            "--engine spark is not available yet for training: in this version "
+            "Spark runs `features` and `score` (see the README section 'Scaling out'); use "
+            "--engine pandas"
         )
     if engine is Engine.spark:
         from stagnation.spark import check_spark
 
         check_spark()
+
+
+def spark_scoring(data_dir: Path, at: pd.Timestamp, **options: Any) -> ScoringResult:
+    """Return ``score_with_drift``'s result with its inputs computed on Spark (``options`` are
+    its keywords)."""
+    from stagnation.spark import read_extract, spark_score, spark_session
+
+    with spark_errors():
+        return spark_score(read_extract(spark_session(), data_dir), at, **options)
 
 
 def spark_rows(
@@ -102,16 +116,23 @@ def spark_rows(
     A failure inside a Spark task (a value a partition cannot read) is reported as bad input
     with the task's own last line, not as a Java stack trace.
     """
-    from pyspark.errors import PySparkException
-
     from stagnation.snapshots import check_moment_in_range
     from stagnation.spark import read_extract, spark_features_at, spark_session
 
-    try:
+    with spark_errors():
         extract = read_extract(spark_session(), data_dir)
         start, end = extract.data_range()
         check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
         return spark_features_at(extract, entities, at, dormant_days=dormant_days)
+
+
+@contextmanager
+def spark_errors() -> Iterator[None]:
+    """Report a failure inside a Spark task as bad input with the task's own last line."""
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
     except PySparkException as err:
         lines = [line for line in str(err).strip().splitlines() if line.strip()]
         raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
@@ -473,19 +494,19 @@ def score(
     began = time.perf_counter()
     err = Console(stderr=True, soft_wrap=True)
     with user_errors(), err.status("loading the extract") as status:
-        check_engine(engine)
+        check_engine(engine, scoring=True)
         at = parse_moment(as_of, "--as-of")
         check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
-        crm = load_crm(data_dir)
-        result = score_with_drift(
-            crm,
-            at,
+        # one set of options for both engines: the same list either way
+        run = partial(
+            spark_scoring if engine is Engine.spark else score_with_drift,
             model_uris=model_uri or (),
             top=top,
             min_score=min_score,
             selection=ActionSettings(min_rep_lift=rep_min_lift),
             progress=status.update,
         )
+        result = run(data_dir if engine is Engine.spark else load_crm(data_dir), at)
         actions, drift = result.actions, result.drift
         drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")
         status.update(f"writing {out}")

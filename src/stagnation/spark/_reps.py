@@ -21,7 +21,7 @@ The rows come back in the pandas path's order (the reps table's, else the sorted
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,9 +57,12 @@ T_MODEL_DTYPE = pd.CategoricalDtype(list(T_MODEL_STAGES))
 LABEL_COLUMNS = ("baseline_hunting_share", "horizon_hunting_share", "label")
 
 
-def rep_union(extract: SparkExtract, buckets: int) -> tuple[DataFrame, dict[str, list[str]]]:
+def rep_union(
+    extract: SparkExtract, buckets: int, everyone: Sequence[str] = ()
+) -> tuple[DataFrame, dict[str, list[str]]]:
     """Return the rows of every rep bucket: its reps' activities, their customers' rows, and
-    the bucket's reps (table ``members``)."""
+    the bucket's reps (table ``members``; the reps ``everyone`` are members too, events or
+    not)."""
     from pyspark.sql import functions as F
 
     def bucket() -> Column:
@@ -81,7 +84,12 @@ def rep_union(extract: SparkExtract, buckets: int) -> tuple[DataFrame, dict[str,
         if name in sources
     }
     frames["activities"] = extract.tables["activities"].select("*", bucket())
-    members = pairs.select("rep_id", bucket()).distinct()
+    members = pairs.select("rep_id")
+    if len(everyone):
+        spark = pairs.sparkSession
+        ids = pd.DataFrame({"rep_id": pd.Series(list(everyone), dtype=object)})
+        members = members.unionByName(spark.createDataFrame(ids, schema="rep_id string"))
+    members = members.select("rep_id", bucket()).distinct()
     frames[MEMBERS] = members.select("*", F.lit("").alias("_file"), F.lit(0).alias("_seq"))
     return tagged_union(frames)
 
@@ -133,6 +141,7 @@ def _run(
     snapshots: bool,
     buckets: int | None,
     wide: ExtractWide | None = None,
+    everyone: Sequence[str] = (),
 ) -> pd.DataFrame:
     if "activities" not in extract.tables:
         raise MissingTable(
@@ -143,7 +152,7 @@ def _run(
     n = buckets_of(extract, buckets)
     if wide is None:
         wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=False, reps=True)
-    union, columns = rep_union(extract, n)
+    union, columns = rep_union(extract, n, everyone)
     reps = extract.reps
 
     def features(rows: pd.DataFrame) -> pd.DataFrame:
@@ -194,6 +203,42 @@ def spark_rep_features(
 
     dates = np.array([to_ns(pd.Series([at]))[0]])
     return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets, wide=wide)
+
+
+def spark_rep_roster(
+    extract: SparkExtract,
+    as_of: pd.Timestamp | str,
+    rep_ids: Sequence[str],
+    *,
+    dormant_days: int = 90,
+    buckets: int | None = None,
+    wide: ExtractWide | None = None,
+) -> pd.DataFrame:
+    """Return ``rep_features`` at ``as_of`` of every rep of ``rep_ids`` (eligible or not), in
+    that order: the roster the action list's matchings read
+    (:func:`~stagnation.scoring.roster_of`)."""
+    at = pd.Timestamp(as_of)
+
+    def work(ctx: FeatureContext, members: pd.Index) -> pd.DataFrame:
+        ids = pd.Series(members, dtype=pd.StringDtype())
+        rows = pd.DataFrame({"rep_id": ids, "as_of": at}).astype({"as_of": "datetime64[ns]"})
+        return rep_features(ctx, rows)
+
+    dates = np.array([to_ns(pd.Series([at]))[0]])
+    rows = _run(
+        extract,
+        dates,
+        dormant_days,
+        work,
+        snapshots=False,
+        buckets=buckets,
+        wide=wide,
+        everyone=rep_ids,
+    )
+    position = pd.Index(rows["rep_id"].astype(object)).get_indexer(pd.Index(list(rep_ids)))
+    if (position < 0).any():  # every member gets a row: a missing one is a bug, not bad input
+        raise RuntimeError(f"the rep stage lost {(position < 0).sum()} reps of the roster")
+    return rows.iloc[position].reset_index(drop=True)
 
 
 def spark_rep_snapshots(
