@@ -94,7 +94,7 @@ def rep_union(
     return tagged_union(frames)
 
 
-def _output_schema(snapshots: bool) -> str:
+def _output_schema(snapshots: bool, eligible: bool = False) -> str:
     fields = [
         "rep_id string",
         "as_of timestamp_ntz",
@@ -103,10 +103,14 @@ def _output_schema(snapshots: bool) -> str:
     ]
     if snapshots:
         fields += ["baseline_hunting_share double", "horizon_hunting_share double", "label boolean"]
+    if eligible:
+        fields.append("eligible boolean")
     return ", ".join(fields)
 
 
-def _as_pandas(rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool) -> pd.DataFrame:
+def _as_pandas(
+    rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool, eligible: bool = False
+) -> pd.DataFrame:
     """Return Spark's rows in the pandas path's order and dtypes."""
     ids = rows["rep_id"].astype(str)
     at = to_ns(rows["as_of"])
@@ -129,6 +133,8 @@ def _as_pandas(rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool) -
         out["baseline_hunting_share"] = rows["baseline_hunting_share"].astype(np.float64)
         out["horizon_hunting_share"] = rows["horizon_hunting_share"].astype(np.float64)
         out["label"] = rows["label"].astype(bool)
+    if eligible:
+        out["eligible"] = rows["eligible"].astype(bool)
     return out
 
 
@@ -142,6 +148,7 @@ def _run(
     buckets: int | None,
     wide: ExtractWide | None = None,
     everyone: Sequence[str] = (),
+    eligible: bool = False,
 ) -> pd.DataFrame:
     if "activities" not in extract.tables:
         raise MissingTable(
@@ -160,8 +167,9 @@ def _run(
         members = pd.Index(table_rows(rows, MEMBERS, columns[MEMBERS])["rep_id"].astype(str))
         return plain_text(work(ctx, members), ["rep_id", "t_model_stage"])
 
-    result = union.groupBy("_bucket").applyInPandas(features, schema=_output_schema(snapshots))
-    return _as_pandas(result.toPandas(), extract.reps, snapshots)
+    schema = _output_schema(snapshots, eligible)
+    result = union.groupBy("_bucket").applyInPandas(features, schema=schema)
+    return _as_pandas(result.toPandas(), extract.reps, snapshots, eligible)
 
 
 def spark_rep_features(
@@ -216,13 +224,17 @@ def spark_rep_roster(
 ) -> pd.DataFrame:
     """Return ``rep_features`` at ``as_of`` of every rep of ``rep_ids`` (eligible or not), in
     that order: the roster the action list's matchings read
-    (:func:`~stagnation.scoring.roster_of`)."""
+    (:func:`~stagnation.scoring.roster_of`). Column ``eligible`` says which rows
+    :func:`spark_rep_features` gives (the rep population at ``as_of``): the rep model's rows
+    come out of the same stage."""
     at = pd.Timestamp(as_of)
+    settings = RepPassivitySettings(dormant_days=dormant_days)
 
     def work(ctx: FeatureContext, members: pd.Index) -> pd.DataFrame:
         ids = pd.Series(members, dtype=pd.StringDtype())
         rows = pd.DataFrame({"rep_id": ids, "as_of": at}).astype({"as_of": "datetime64[ns]"})
-        return rep_features(ctx, rows)
+        population = rep_population(ctx, at, settings)["rep_id"]
+        return rep_features(ctx, rows).assign(eligible=ids.isin(population).to_numpy())
 
     dates = np.array([to_ns(pd.Series([at]))[0]])
     rows = _run(
@@ -234,6 +246,7 @@ def spark_rep_roster(
         buckets=buckets,
         wide=wide,
         everyone=rep_ids,
+        eligible=True,
     )
     position = pd.Index(rows["rep_id"].astype(object)).get_indexer(pd.Index(list(rep_ids)))
     if (position < 0).any():  # every member gets a row: a missing one is a bug, not bad input

@@ -7,9 +7,11 @@ engine gathers (:func:`~stagnation.scoring.gather_inputs`), and
 
 1. **Extract-wide stage** (:func:`~stagnation.spark._plan.extract_wide`), once per dormancy the
    models were trained with, shared by the stages below.
-2. **Feature rows** of each model (:func:`~stagnation.spark.spark_rep_features`,
-   :func:`~stagnation.spark.spark_customer_features`) and the **roster**: the rep features of
-   every rep, eligible or not (:func:`~stagnation.spark._reps.spark_rep_roster`).
+2. **Feature rows**: the **roster**, the rep features of every rep, eligible or not
+   (:func:`~stagnation.spark.spark_rep_roster`), whose eligible rows are the rep model's (a
+   second rep stage, :func:`~stagnation.spark.spark_rep_features`, only when the models were
+   trained with different dormancies), and the customer model's rows
+   (:func:`~stagnation.spark.spark_customer_features`).
 3. **Customer stage**: over customer buckets, each partition runs the pandas code for its
    customers: the owner at ``as_of`` of each dormant customer, the first-order wins, the owners
    who lost a customer within the cooldown, and its part of each rep's new-customer revenue
@@ -173,8 +175,12 @@ def spark_scoring_inputs(
     if "rep-passivity" in models:
         model = models["rep-passivity"]
         d = model.card.dormant_days
-        say("rep features")
-        rows = spark_rep_features(extract, at, dormant_days=d, buckets=n, wide=wide(d))
+        if features is not None and d == first:  # the roster's stage gave the model's rows
+            rows = features.loc[features["eligible"]].drop(columns="eligible")
+            rows = rows.reset_index(drop=True)
+        else:
+            say("rep features")
+            rows = spark_rep_features(extract, at, dormant_days=d, buckets=n, wide=wide(d))
         say("rep scores on Spark")
         scored = spark_apply(extract, model, rows)
         per_day = revenue / 365.0  # new_business_at_risk's arithmetic, on the summed parts
