@@ -79,7 +79,13 @@ def floor(folder: Path) -> None:
 
 
 def grid(folder: Path, out: Path) -> None:
-    """Load, validate, index and build the 12-month grid of both entities (child process)."""
+    """Load, validate, index and build the 12-month grid of both entities (child process).
+
+    A batch script, so it tunes the allocator first as the console script does.
+    """
+    import stagnation
+
+    stagnation.tune_memory()
     from stagnation.crm import load_crm, write_tables
     from stagnation.features import FeatureContext
     from stagnation.snapshots import as_of_grid, customer_snapshots, rep_snapshots

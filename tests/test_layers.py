@@ -18,7 +18,8 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: The floors, top first. A module may import its own room, and any room on a lower floor.
-#: ``timeline`` (the point-in-time rule) and ``errors`` import nothing of the package.
+#: ``timeline`` (the point-in-time rule), ``errors`` and ``_memory`` (the allocator tuning)
+#: import nothing of the package.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "_entry"),
     ("cli",),
@@ -34,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("features",),
     ("crm",),
     ("timeline",),
-    ("errors",),
+    ("errors", "_memory"),
 )
 #: Rooms whose functions may import (lazily, for start-up time): the package's root (for
 #: ``stagnation.score``), the console script's entry and the command line.

@@ -111,3 +111,22 @@ def test_codes_and_timestamps_of_different_lengths_are_refused() -> None:
     t = np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]")
     with pytest.raises(ValueError, match="3 entity codes for 2 timestamps"):
         EventIndex(np.array([0, 0, 1]), TimeRanks(t), 2)
+
+
+def test_32_bit_entity_codes_query_past_the_32_bit_key_range() -> None:
+    # the index keeps entity codes in 32 bits; a query key (entity x distinct times + rank)
+    # of 80,000 entities x 40,001 distinct times passes 2**31 and must be formed in 64 bits
+    rng = np.random.default_rng(3)
+    n_entities, n_times = 80_000, 40_000
+    entity = np.r_[np.arange(n_entities), rng.integers(0, n_entities, 20_000)]
+    times = np.r_[np.arange(n_times), rng.integers(0, n_times, len(entity) - n_times)]
+    idx = EventIndex(entity, times.astype("datetime64[s]").astype("datetime64[ns]"), n_entities)
+    assert idx.entity.dtype == np.int32 and idx.rows.dtype == np.int32
+    assert int(idx.entity.max()) * (n_times + 1) > 2**31
+    at = idx.time.view("datetime64[ns]") + np.timedelta64(1, "ns")
+    wide = idx.position(idx.entity.astype(np.int64), at)
+    assert np.array_equal(idx.position(idx.entity, at), wide)
+    # brute force: the events of the same entity up to and including each event's own time
+    seconds = idx.time // 10**9
+    combined = idx.entity.astype(np.int64) * (n_times + 1) + seconds  # sorted, like the index
+    assert np.array_equal(wide, np.searchsorted(combined, combined, side="right"))

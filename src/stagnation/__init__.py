@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["score"]
+from stagnation._memory import tune_memory
+
+__all__ = ["score", "tune_memory"]
 
 if TYPE_CHECKING:
     from stagnation.scoring import score

@@ -98,3 +98,22 @@ def test_to_model_input_keeps_order_and_reports_missing_columns() -> None:
 def test_load_model_refuses_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not an MLflow model folder"):
         load_model(tmp_path)
+
+
+def test_the_drift_reference_travels_as_one_json_string_and_loads_back_equal(
+    store: str, customer_result: TrainingResult
+) -> None:
+    from stagnation.tracking import log_training
+    from stagnation.training import with_drift_reference
+
+    rows = customer_result.holdout
+    result = with_drift_reference(customer_result, rows, pd.Timestamp("2025-03-01"), rows)
+    assert result.card.reference  # bins of every feature
+    log_training(result, tracking_uri=store, source_commit="test")
+
+    raw = mlflow.pyfunc.load_model(f"{CUSTOMER}/1").metadata.metadata["stagnation"]["settings"]
+    _, card = load_model(f"{CUSTOMER}/1")
+
+    assert isinstance(raw["reference"], str)  # one YAML scalar, not thousands of nodes
+    assert card.reference == result.card.reference
+    assert card.model_dump() == result.card.model_dump()

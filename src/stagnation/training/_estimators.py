@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
 import lightgbm as lgb
@@ -394,7 +395,14 @@ class LightGBMRisk(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         matrix = self._matrix(X, reset=False)
-        values = np.mean([e.predict(matrix, pred_contrib=True) for e in self.estimators_], axis=0)
+        # rows are explained independently, so threads give the same values; TreeSHAP costs
+        # about ten raw predictions per row, where the cores pay off (2.7 -> 1.5 s on 8,700
+        # rows x 5 boosters, 2 cores), unlike training's small fits (see ``n_jobs``)
+        threads = os.cpu_count() or 1
+        values = np.mean(
+            [e.predict(matrix, pred_contrib=True, num_threads=threads) for e in self.estimators_],
+            axis=0,
+        )
         index = X.index if isinstance(X, pd.DataFrame) else None
         out = pd.DataFrame(np.asarray(values)[:, :-1], columns=self._names(), index=index)
         for name, term in _linear_terms(self.base_, X).items():
