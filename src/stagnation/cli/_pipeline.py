@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -28,6 +30,7 @@ from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
+    from stagnation.spark import SparkExtract
     from stagnation.training import ModelCard
 
 
@@ -72,18 +75,18 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine,
     typer.Option(
-        help="pandas (one machine), or spark for `features` (the spark extra and Java 17; "
-        "README, Scaling out)."
+        help="pandas (one machine), or spark for `features` and `train` (the spark extra and "
+        "Java 17; README, Scaling out)."
     ),
 ]
 
 
-def check_engine(engine: Engine, entity: Entity | None = None) -> None:
+def check_engine(engine: Engine, entity: Entity | None = None, *, training: bool = False) -> None:
     """Refuse an engine this installation cannot run for this work, before any work."""
-    if engine is Engine.spark and entity is None:
+    if engine is Engine.spark and entity is None and not training:
         raise BadOption(
-            "--engine spark is not available yet for training or scoring: in this version "
-            "Spark runs `features` (see the README section 'Scaling out'); use --engine pandas"
+            "--engine spark is not available yet for scoring: in this version Spark runs "
+            "`features` and `train` (see the README section 'Scaling out'); use --engine pandas"
         )
     if engine is Engine.spark:
         from stagnation.spark import check_spark
@@ -102,19 +105,38 @@ def spark_rows(
     A failure inside a Spark task (a value a partition cannot read) is reported as bad input
     with the task's own last line, not as a Java stack trace.
     """
-    from pyspark.errors import PySparkException
-
     from stagnation.snapshots import check_moment_in_range
     from stagnation.spark import read_extract, spark_features_at, spark_session
 
-    try:
+    with spark_failures(Engine.spark):
         extract = read_extract(spark_session(), data_dir)
         start, end = extract.data_range()
         check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
         return spark_features_at(extract, entities, at, dormant_days=dormant_days)
+
+
+@contextmanager
+def spark_failures(engine: Engine) -> Iterator[None]:
+    """Report a failure inside a Spark job (a value a partition cannot read) as bad input, with
+    the task's own last line, not as a Java stack trace; nothing to do for the pandas engine."""
+    if engine is not Engine.spark:
+        yield
+        return
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
     except PySparkException as err:
         lines = [line for line in str(err).strip().splitlines() if line.strip()]
         raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
+
+
+def spark_extract(data_dir: Path) -> SparkExtract:
+    """Return the extract read by Spark (a local or given master) for ``train --engine spark``."""
+    from stagnation.spark import read_extract, spark_session
+
+    with spark_failures(Engine.spark):
+        return read_extract(spark_session(), data_dir)
 
 
 #: How far after the data's end ``features`` still answers: the longest default horizon (180
@@ -266,9 +288,9 @@ def train(
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     with user_errors():
-        check_engine(engine)
+        check_engine(engine, training=True)
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
-        crm = load_crm(data_dir)
+        crm = spark_extract(data_dir) if engine is Engine.spark else load_crm(data_dir)
         truth = read_truth(data_dir)
         rules = read_pool_rules(data_dir)
         pool_rules = rules.model_dump() if rules is not None else None
@@ -284,7 +306,7 @@ def train(
     trained = 0
     for name in names:
         began = time.perf_counter()
-        with err.status(f"{name}: starting") as status, user_errors():
+        with err.status(f"{name}: starting") as status, user_errors(), spark_failures(engine):
 
             def step(message: str, name: str = name) -> None:
                 status.update(f"{name}: {message}")
