@@ -34,6 +34,7 @@ __all__ = [
     "data_end",
     "data_start",
     "features_at",
+    "grid_between",
     "rep_snapshots",
 ]
 
@@ -92,7 +93,30 @@ def as_of_grid(
         date).
     """
     end = data_end(crm) if cutoff is None else pd.Timestamp(cutoff)
-    first = data_start(crm) + pd.Timedelta(days=warmup_days)
+    return grid_between(
+        data_start(crm), end, horizon_days=horizon_days, warmup_days=warmup_days, freq=freq
+    )
+
+
+def grid_between(
+    start: pd.Timestamp,
+    cutoff: pd.Timestamp,
+    *,
+    horizon_days: int,
+    warmup_days: int = 180,
+    freq: str = "MS",
+) -> pd.DatetimeIndex:
+    """Return :func:`as_of_grid`'s dates from a data start and a cutoff computed elsewhere (by
+    Spark, on tables the driver never holds).
+
+    Examples
+    --------
+    >>> grid_between(pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01"), horizon_days=90)
+    DatetimeIndex(['2024-07-01', '2024-08-01', '2024-09-01', '2024-10-01'],
+                  dtype='datetime64[ns]', freq='MS')
+    """
+    end = pd.Timestamp(cutoff)
+    first = pd.Timestamp(start) + pd.Timedelta(days=warmup_days)
     last = end - pd.Timedelta(days=horizon_days)
     grid = pd.date_range(first, last, freq=freq)
     if len(grid) == 0:

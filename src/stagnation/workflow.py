@@ -3,28 +3,40 @@
 Load settings, build point-in-time training snapshots up to the cutoff, train and evaluate
 against the baselines. Logging to MLflow is :mod:`stagnation.tracking`'s job; this module never
 imports MLflow, so it runs the same from a notebook, a batch script or a test.
+
+The extract is read through a *training source*: the pandas feature context, or a Spark extract
+(:func:`stagnation.spark.read_extract`, ``train --engine spark``), whose snapshots and drift
+reference are built on Spark. Either way the grid, the splits and LightGBM (on the driver, from
+the collected snapshot rows) are the same code.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
-from stagnation.crm import CRM
+from stagnation.crm import CRM, TABLES
 from stagnation.errors import BadOption, MissingTable, NotEnoughHistory
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 from stagnation.snapshots import (
-    as_of_grid,
     customer_snapshots,
     data_end,
     data_start,
     features_at,
+    grid_between,
     rep_snapshots,
+)
+from stagnation.spark import (
+    SparkExtract,
+    spark_customer_snapshots,
+    spark_features_at,
+    spark_rep_snapshots,
 )
 from stagnation.training import (
     FOLD_WARMUP_FACTOR,
@@ -40,6 +52,7 @@ from stagnation.training import (
 
 __all__ = [
     "MODEL_NAMES",
+    "TrainingSource",
     "fold_warmup_days",
     "label_settings",
     "read_truth",
@@ -48,6 +61,104 @@ __all__ = [
 ]
 
 MODEL_NAMES: tuple[ModelName, ...] = ("rep-passivity", "customer-recycling")
+
+Settings = RepPassivitySettings | CustomerReactivationSettings
+
+
+class TrainingSource(Protocol):
+    """What training reads from an extract, wherever it lives (pandas or Spark)."""
+
+    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Return (``data_start``, ``data_end``) as :mod:`stagnation.snapshots` defines them."""
+        ...
+
+    def table_sizes(self) -> dict[str, int]:
+        """Return the rows of every table present, in contract order (for the model card)."""
+        ...
+
+    def snapshots(
+        self, settings: Settings, dates: pd.DatetimeIndex, cutoff: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Return the training snapshots of the model ``settings`` belong to, on ``dates``."""
+        ...
+
+    def features_at(self, entity: Literal["rep", "customer"], at: pd.Timestamp) -> pd.DataFrame:
+        """Return the features of ``entity``'s population at ``at`` (the drift reference)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PandasSource:
+    """An extract on this machine, indexed once (:class:`~stagnation.features.FeatureContext`)."""
+
+    ctx: FeatureContext
+
+    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return data_range(self.ctx.crm)
+
+    def table_sizes(self) -> dict[str, int]:
+        return {table: len(frame) for table, frame in self.ctx.crm.tables()}
+
+    def snapshots(
+        self, settings: Settings, dates: pd.DatetimeIndex, cutoff: pd.Timestamp
+    ) -> pd.DataFrame:
+        if isinstance(settings, RepPassivitySettings):
+            return rep_snapshots(self.ctx, dates, settings=settings, cutoff=cutoff)
+        return customer_snapshots(self.ctx, dates, settings=settings, cutoff=cutoff)
+
+    def features_at(self, entity: Literal["rep", "customer"], at: pd.Timestamp) -> pd.DataFrame:
+        return features_at(self.ctx, entity, at)
+
+
+@dataclass(frozen=True)
+class SparkSource:
+    """An extract read by Spark: snapshots and features computed there, collected to the driver.
+
+    ``buckets``: the partitions of each stage (default twice Spark's default parallelism).
+    """
+
+    extract: SparkExtract
+    dormant_days: int
+    buckets: int | None = None
+
+    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        return self.extract.data_range()
+
+    def table_sizes(self) -> dict[str, int]:
+        frames = self.extract.tables
+        counts = {"customers": len(self.extract.customers)}
+        if self.extract.reps is not None:
+            counts["reps"] = len(self.extract.reps)
+        counts.update({table: frame.count() for table, frame in frames.items()})
+        return {table: counts[table] for table in TABLES if table in counts}
+
+    def snapshots(
+        self, settings: Settings, dates: pd.DatetimeIndex, cutoff: pd.Timestamp
+    ) -> pd.DataFrame:
+        if isinstance(settings, RepPassivitySettings):
+            return spark_rep_snapshots(self.extract, dates, settings, buckets=self.buckets)
+        return spark_customer_snapshots(
+            self.extract, dates, settings, cutoff=cutoff, buckets=self.buckets
+        )
+
+    def features_at(self, entity: Literal["rep", "customer"], at: pd.Timestamp) -> pd.DataFrame:
+        rows = spark_features_at(
+            self.extract, [entity], at, dormant_days=self.dormant_days, buckets=self.buckets
+        )
+        return rows[entity]
+
+
+def data_range(crm: CRM) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return (``data_start``, ``data_end``) of an extract on this machine."""
+    end = data_end(crm)  # first: it names an extract without events
+    return data_start(crm), end
+
+
+def training_source(crm: CRM | FeatureContext | SparkExtract, dormant_days: int) -> TrainingSource:
+    """Return the source training reads ``crm`` through, indexed with this dormancy."""
+    if isinstance(crm, SparkExtract):
+        return SparkSource(crm, dormant_days=dormant_days)
+    return PandasSource(FeatureContext.of(crm, dormant_days=dormant_days))
 
 
 def label_settings(
@@ -103,13 +214,15 @@ def fold_warmup_days(settings: RepPassivitySettings | CustomerReactivationSettin
 
 
 def training_grid(
-    crm: CRM,
+    crm: CRM | SparkExtract | tuple[pd.Timestamp, pd.Timestamp],
     name: ModelName,
     settings: RepPassivitySettings | CustomerReactivationSettings,
     cutoff: pd.Timestamp,
     grid: str = "auto",
 ) -> tuple[Grid, pd.DatetimeIndex]:
     """Return the grid chosen for ``name`` and its ``as_of`` dates before ``cutoff``.
+
+    ``crm`` is the extract, a Spark extract, or its (``data_start``, ``data_end``) when known.
 
     Raises
     ------
@@ -120,7 +233,12 @@ def training_grid(
         :func:`~stagnation.training.minimum_history_days` for these settings, with the numbers
         and what to change.
     """
-    start, end = data_start(crm), data_end(crm)
+    if isinstance(crm, tuple):
+        start, end = crm
+    elif isinstance(crm, SparkExtract):
+        start, end = crm.data_range()
+    else:
+        start, end = data_range(crm)
     if cutoff > end:  # a wrong option for every model, not a model the extract is too thin for
         raise BadOption(
             f"the training cutoff {cutoff:%Y-%m-%d} lies after the end of the data "
@@ -143,14 +261,14 @@ def training_grid(
             + f"or a shorter {knobs}"
             + ("" if chosen == "weekly" else ", or --grid weekly")
         )
-    dates = as_of_grid(
-        crm, horizon_days=horizon, cutoff=cutoff, warmup_days=warmup, freq=GRID_FREQUENCY[chosen]
+    dates = grid_between(
+        start, cutoff, horizon_days=horizon, warmup_days=warmup, freq=GRID_FREQUENCY[chosen]
     )
     return chosen, dates
 
 
 def train_model(
-    crm: CRM | FeatureContext,
+    crm: CRM | FeatureContext | SparkExtract,
     name: ModelName,
     *,
     cutoff: pd.Timestamp | str | None = None,
@@ -167,7 +285,9 @@ def train_model(
     Parameters
     ----------
     crm
-        The extract (or an already built feature context with the same dormancy).
+        The extract (or an already built feature context with the same dormancy), or an
+        extract read by Spark (:func:`stagnation.spark.read_extract`): its snapshots and drift
+        reference are then built on Spark and LightGBM trains here on the collected rows.
     name
         ``rep-passivity`` or ``customer-recycling``.
     cutoff
@@ -199,21 +319,19 @@ def train_model(
     """
     settings = label_settings(name, horizon_days=horizon_days, dormant_days=dormant_days)
     say = progress or (lambda _message: None)
-    say("indexing the extract")
-    ctx = FeatureContext.of(crm, dormant_days=settings.dormant_days)
-    cutoff = pd.Timestamp(cutoff) if cutoff is not None else data_end(ctx.crm)
-    chosen, dates = training_grid(ctx.crm, name, settings, cutoff, grid)
+    say("reading the data range on Spark" if isinstance(crm, SparkExtract) else "indexing")
+    source = training_source(crm, settings.dormant_days)
+    start, end = source.data_range()
+    cutoff = pd.Timestamp(cutoff) if cutoff is not None else end
+    chosen, dates = training_grid((start, end), name, settings, cutoff, grid)
     say(f"building {name} snapshots on {len(dates)} {chosen} dates up to {cutoff:%Y-%m-%d}")
-    if isinstance(settings, RepPassivitySettings):
-        if ctx.activities_by_rep is None:
-            raise MissingTable(
-                "the rep-passivity model needs the activities table (hunting and farming are read "
-                "from activity records); this extract has only "
-                + ", ".join(name for name, _ in ctx.crm.tables())
-            )
-        snapshots = rep_snapshots(ctx, dates, settings=settings, cutoff=cutoff)
-    else:
-        snapshots = customer_snapshots(ctx, dates, settings=settings, cutoff=cutoff)
+    tables = source.table_sizes()
+    if isinstance(settings, RepPassivitySettings) and "activities" not in tables:
+        raise MissingTable(
+            "the rep-passivity model needs the activities table (hunting and farming are read "
+            "from activity records); this extract has only " + ", ".join(tables)
+        )
+    snapshots = source.snapshots(settings, dates, cutoff)
     if snapshots.empty:
         raise NotEnoughHistory(
             f"no {name} snapshot between {dates[0]:%Y-%m-%d} and {dates[-1]:%Y-%m-%d}: no "
@@ -226,14 +344,14 @@ def train_model(
         name,
         labels=settings,  # horizon_days, dormant_days, ...: what scoring must reuse
         cutoff=cutoff,
-        tables={table: len(frame) for table, frame in ctx.crm.tables()},
+        tables=tables,
         pool_rules=dict(pool_rules) if pool_rules and name == "customer-recycling" else None,
         truth=truth,
         n_splits=n_splits,
         grid=chosen,
-        folds_from=data_start(ctx.crm) + pd.Timedelta(days=fold_warmup_days(settings)),
+        folds_from=start + pd.Timedelta(days=fold_warmup_days(settings)),
         progress=progress,
     )
     entity: Literal["rep", "customer"] = "rep" if name == "rep-passivity" else "customer"
-    current = features_at(ctx, entity, cutoff)
+    current = source.features_at(entity, cutoff)
     return with_drift_reference(result, current, cutoff, snapshots)  # drift: like with like

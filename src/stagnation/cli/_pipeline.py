@@ -32,6 +32,7 @@ from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
     from stagnation.scoring import ScoringResult
+    from stagnation.spark import SparkExtract
     from stagnation.training import ModelCard
 
 
@@ -76,20 +77,14 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine,
     typer.Option(
-        help="pandas (one machine), or spark for `features` and `score` (the spark extra and "
-        "Java 17; README, Scaling out)."
+        help="pandas (one machine), or spark for `features`, `train` and `score` (the spark "
+        "extra and Java 17; README, Scaling out)."
     ),
 ]
 
 
-def check_engine(engine: Engine, entity: Entity | None = None, *, scoring: bool = False) -> None:
-    """Refuse an engine this installation cannot run for this work, before any work."""
-    if engine is Engine.spark and entity is None and not scoring:
-        raise BadOption(
-            "--engine spark is not available yet for training: in this version "
-            "Spark runs `features` and `score` (see the README section 'Scaling out'); use "
-            "--engine pandas"
-        )
+def check_engine(engine: Engine) -> None:
+    """Refuse the Spark engine before any work when PySpark or Java is missing."""
     if engine is Engine.spark:
         from stagnation.spark import check_spark
 
@@ -101,7 +96,7 @@ def spark_scoring(data_dir: Path, at: pd.Timestamp, **options: Any) -> ScoringRe
     its keywords)."""
     from stagnation.spark import read_extract, spark_score, spark_session
 
-    with spark_errors():
+    with spark_failures(Engine.spark):
         return spark_score(read_extract(spark_session(), data_dir), at, **options)
 
 
@@ -119,7 +114,7 @@ def spark_rows(
     from stagnation.snapshots import check_moment_in_range
     from stagnation.spark import read_extract, spark_features_at, spark_session
 
-    with spark_errors():
+    with spark_failures(Engine.spark):
         extract = read_extract(spark_session(), data_dir)
         start, end = extract.data_range()
         check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
@@ -127,8 +122,12 @@ def spark_rows(
 
 
 @contextmanager
-def spark_errors() -> Iterator[None]:
-    """Report a failure inside a Spark task as bad input with the task's own last line."""
+def spark_failures(engine: Engine) -> Iterator[None]:
+    """Report a failure inside a Spark job (a value a partition cannot read) as bad input, with
+    the task's own last line, not as a Java stack trace; nothing to do for the pandas engine."""
+    if engine is not Engine.spark:
+        yield
+        return
     from pyspark.errors import PySparkException
 
     try:
@@ -136,6 +135,14 @@ def spark_errors() -> Iterator[None]:
     except PySparkException as err:
         lines = [line for line in str(err).strip().splitlines() if line.strip()]
         raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
+
+
+def spark_extract(data_dir: Path) -> SparkExtract:
+    """Return the extract read by Spark (a local or given master) for ``train --engine spark``."""
+    from stagnation.spark import read_extract, spark_session
+
+    with spark_failures(Engine.spark):
+        return read_extract(spark_session(), data_dir)
 
 
 #: How far after the data's end ``features`` still answers: the longest default horizon (180
@@ -171,7 +178,7 @@ def features(
 
     began = time.perf_counter()
     with user_errors():
-        check_engine(engine, entity)
+        check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         targets = entity_outputs(entity, out)
         for target in targets.values():
@@ -289,7 +296,7 @@ def train(
     with user_errors():
         check_engine(engine)
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
-        crm = load_crm(data_dir)
+        crm = spark_extract(data_dir) if engine is Engine.spark else load_crm(data_dir)
         truth = read_truth(data_dir)
         rules = read_pool_rules(data_dir)
         pool_rules = rules.model_dump() if rules is not None else None
@@ -305,7 +312,7 @@ def train(
     trained = 0
     for name in names:
         began = time.perf_counter()
-        with err.status(f"{name}: starting") as status, user_errors():
+        with err.status(f"{name}: starting") as status, user_errors(), spark_failures(engine):
 
             def step(message: str, name: str = name) -> None:
                 status.update(f"{name}: {message}")
@@ -494,7 +501,7 @@ def score(
     began = time.perf_counter()
     err = Console(stderr=True, soft_wrap=True)
     with user_errors(), err.status("loading the extract") as status:
-        check_engine(engine, scoring=True)
+        check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
         # one set of options for both engines: the same list either way

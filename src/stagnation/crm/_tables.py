@@ -208,7 +208,8 @@ def id_positions(ids: pd.Series, reference: pd.Series) -> np.ndarray:
         value_set=pyarrow.array(reference, type=pyarrow.large_string(), from_pandas=True),
         skip_nulls=True,
     )
-    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    # int32, as Arrow gives them: the two lookups of 11M activities are kept with the extract
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
 @dataclass(frozen=True)
