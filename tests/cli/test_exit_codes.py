@@ -64,9 +64,12 @@ BAD_INPUT = [
     # features answers from the data's start to one (longest) horizon after its end, as score
     (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "2040-01-01"], "by 2022"),
     (["features", "{x}", "--entity", "rep", "--out", "f.csv", "--as-of", "1990-01-01"], "2022-01"),
-    # the contract's --engine option: spark runs features and train (tests/spark), and is
-    # refused before any work by score
-    (["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--engine", "spark"], "spark"),
+    # the contract's --engine option: spark runs features, train and score (tests/spark);
+    # score on spark without a registry says so
+    (
+        ["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--engine", "spark"],
+        "no MLflow registry",
+    ),
     # a mistyped model folder is not a model to train first
     (
         ["score", "{x}", "--as-of", "2022-05-01", "--out", "a.csv", "--model-uri", "nothere"],

@@ -14,8 +14,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 import typer
@@ -30,6 +31,7 @@ from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
+    from stagnation.scoring import ScoringResult
     from stagnation.spark import SparkExtract
     from stagnation.training import ModelCard
 
@@ -75,23 +77,27 @@ class Engine(StrEnum):
 EngineOption = Annotated[
     Engine,
     typer.Option(
-        help="pandas (one machine), or spark for `features` and `train` (the spark extra and "
-        "Java 17; README, Scaling out)."
+        help="pandas (one machine), or spark for `features`, `train` and `score` (the spark "
+        "extra and Java 17; README, Scaling out)."
     ),
 ]
 
 
-def check_engine(engine: Engine, entity: Entity | None = None, *, training: bool = False) -> None:
-    """Refuse an engine this installation cannot run for this work, before any work."""
-    if engine is Engine.spark and entity is None and not training:
-        raise BadOption(
-            "--engine spark is not available yet for scoring: in this version Spark runs "
-            "`features` and `train` (see the README section 'Scaling out'); use --engine pandas"
-        )
+def check_engine(engine: Engine) -> None:
+    """Refuse the Spark engine before any work when PySpark or Java is missing."""
     if engine is Engine.spark:
         from stagnation.spark import check_spark
 
         check_spark()
+
+
+def spark_scoring(data_dir: Path, at: pd.Timestamp, **options: Any) -> ScoringResult:
+    """Return ``score_with_drift``'s result with its inputs computed on Spark (``options`` are
+    its keywords)."""
+    from stagnation.spark import read_extract, spark_score, spark_session
+
+    with spark_failures(Engine.spark):
+        return spark_score(read_extract(spark_session(), data_dir), at, **options)
 
 
 def spark_rows(
@@ -172,7 +178,7 @@ def features(
 
     began = time.perf_counter()
     with user_errors():
-        check_engine(engine, entity)
+        check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         targets = entity_outputs(entity, out)
         for target in targets.values():
@@ -288,7 +294,7 @@ def train(
 
     out, err = Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
     with user_errors():
-        check_engine(engine, training=True)
+        check_engine(engine)
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
         crm = spark_extract(data_dir) if engine is Engine.spark else load_crm(data_dir)
         truth = read_truth(data_dir)
@@ -498,16 +504,16 @@ def score(
         check_engine(engine)
         at = parse_moment(as_of, "--as-of")
         check_writable(out)  # a read-only --out fails now, naming it, not after the scoring
-        crm = load_crm(data_dir)
-        result = score_with_drift(
-            crm,
-            at,
+        # one set of options for both engines: the same list either way
+        run = partial(
+            spark_scoring if engine is Engine.spark else score_with_drift,
             model_uris=model_uri or (),
             top=top,
             min_score=min_score,
             selection=ActionSettings(min_rep_lift=rep_min_lift),
             progress=status.update,
         )
+        result = run(data_dir if engine is Engine.spark else load_crm(data_dir), at)
         actions, drift = result.actions, result.drift
         drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")
         status.update(f"writing {out}")

@@ -20,7 +20,7 @@ from stagnation.features._customer import (
     customer_features,
 )
 from stagnation.features._definitions import Change, FeatureDef, Says, describe
-from stagnation.features._money import new_business_at_risk
+from stagnation.features._money import new_business_at_risk, new_customer_revenue
 from stagnation.features._rep import T_MODEL_STAGES, rep_features
 from stagnation.features._rep_book import peer_median, rep_totals
 from stagnation.features._rep_definitions import REP_CATEGORICALS, REP_FEATURES
@@ -64,6 +64,7 @@ __all__ = [
     "describe",
     "fit_bgnbd",
     "new_business_at_risk",
+    "new_customer_revenue",
     "owner_totals",
     "peer_median",
     "rep_features",

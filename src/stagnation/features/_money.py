@@ -22,9 +22,18 @@ def new_business_at_risk(
     """
     if crm.orders is None or "rep_id" not in crm.orders.columns:
         return np.zeros(len(rep_ids))
+    per_day = new_customer_revenue(crm, at) / 365.0
+    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
+
+
+def new_customer_revenue(crm: CRM, at: pd.Timestamp) -> pd.Series:
+    """Return, per credited rep, the revenue of the 365 days before ``at`` from customers first
+    won in them (the sum :func:`new_business_at_risk` scales; a sum over customers, so a Spark
+    partition of customers gives its part of it). Empty without ``orders.rep_id``."""
+    if crm.orders is None or "rep_id" not in crm.orders.columns:
+        return pd.Series(dtype=float)
     orders = crm.orders.loc[crm.orders["ordered_at"] < at]
     first = orders.groupby("customer_id", observed=True)["ordered_at"].transform("min")
     year = at - 365 * DAY
     new = orders.loc[(first >= year) & (orders["ordered_at"] >= year)]
-    per_day = new.groupby("rep_id", observed=True)["amount"].sum() / 365.0
-    return per_day.reindex(pd.Index(rep_ids)).fillna(0.0).to_numpy(dtype=float) * horizon_days
+    return new.groupby("rep_id", observed=True)["amount"].sum()

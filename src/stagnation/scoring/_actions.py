@@ -17,26 +17,20 @@ pushed each row's score up most (LightGBM's own contributions), in plain words.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext
 from stagnation.scoring._customers import customer_actions
 from stagnation.scoring._drift import model_drift
+from stagnation.scoring._inputs import ScoringInputs, gather_inputs
 from stagnation.scoring._matching import MatchingSettings
 from stagnation.scoring._models import ScoringModel, load_scoring_models
 from stagnation.scoring._rank import ACTION_COLUMNS, rank_actions
-from stagnation.scoring._reps import (
-    ActionSettings,
-    coach_reps,
-    rep_actions,
-    rep_roster,
-    rep_threshold,
-)
-from stagnation.snapshots import check_prediction_moment, features_at
+from stagnation.scoring._reps import ActionSettings, coach_reps, rep_actions, rep_threshold
+from stagnation.snapshots import check_prediction_moment
 from stagnation.training import ModelName
 
 
@@ -135,38 +129,65 @@ def score_with_drift(
     """
     at = pd.Timestamp(as_of)
     say = progress or (lambda _message: None)
-    need: list[ModelName] = ["customer-recycling"]
-    if crm.activities is not None:
-        need.insert(0, "rep-passivity")
+    settings, keep = matching or MatchingSettings(), selection or ActionSettings()
     say("loading the models")
-    models = load_scoring_models(model_uris, need=need, tracking_uri=tracking_uri)
+    models = load_scoring_models(
+        model_uris, need=models_needed(crm.activities is not None), tracking_uri=tracking_uri
+    )
+    check_prediction_moment(crm, at, horizon_days=max(m.card.horizon_days for m in models.values()))
+    inputs = gather_inputs(crm, models, at, settings, say)
+    return rank_inputs(
+        inputs,
+        models,
+        at,
+        top=top,
+        min_score=min_score,
+        matching=settings,
+        selection=keep,
+        progress=say,
+    )
+
+
+def models_needed(activities: bool) -> list[ModelName]:
+    """Return the models an extract can feed: the customer model, and the rep model when it
+    has activity records."""
+    need: list[ModelName] = ["customer-recycling"]
+    if activities:
+        need.insert(0, "rep-passivity")
+    return need
+
+
+def rank_inputs(
+    inputs: ScoringInputs,
+    models: Mapping[str, ScoringModel],
+    at: pd.Timestamp,
+    *,
+    top: int | None = None,
+    min_score: float | None = None,
+    matching: MatchingSettings | None = None,
+    selection: ActionSettings | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ScoringResult:
+    """Return the ranked action list and the drift from gathered inputs (the driver part).
+
+    Both engines end here, so the action list's logic exists once: the drift of each model's
+    rows, the rep rows and their coaches, the customer rows and their recipients, the score
+    floor, the ranking and the warnings. ``inputs`` come from
+    :func:`~stagnation.scoring.gather_inputs` (pandas) or ``stagnation.spark``; the other
+    parameters are :func:`score_with_drift`'s.
+    """
+    say = progress or (lambda _message: None)
     settings = matching or MatchingSettings()
     keep = selection or ActionSettings()
     if min_score is not None:
         keep = keep.model_copy(update={"min_score": min_score})
-
-    check_prediction_moment(crm, at, horizon_days=max(m.card.horizon_days for m in models.values()))
-    first = next(iter(models.values()))
-    say("indexing the extract")
-    contexts: dict[int, FeatureContext] = {}
-
-    def context(model: ScoringModel) -> FeatureContext:
-        # one index per dormancy the models were trained with (usually one for both)
-        dormant = model.card.dormant_days
-        if dormant not in contexts:
-            contexts[dormant] = FeatureContext.build(crm, dormant_days=dormant)
-        return contexts[dormant]
-
-    reps = rep_roster(crm, context(first), at)
+    reps = inputs.roster.copy()
     parts = []
     drift: list[pd.DataFrame] = []
-    if "rep-passivity" in models:
+    if "rep-passivity" in models and inputs.rep is not None:
         rep_model = models["rep-passivity"]
-        rep_ctx = context(rep_model)
-        say("rep features, scores and reasons")
-        rep_features_at = features_at(rep_ctx, "rep", at)
-        drift.append(model_drift(rep_model, rep_features_at))
-        rep_rows = rep_actions(crm, rep_features_at, rep_model)
+        drift.append(model_drift(rep_model, inputs.rep.scored.features))
+        rep_rows = rep_actions(inputs.rep, inputs.reps, rep_model)
         if len(rep_rows):
             reps["passivity_score"] = (
                 rep_rows.set_index("entity_id")["score"].reindex(reps["rep_id"]).to_numpy()
@@ -185,15 +206,10 @@ def score_with_drift(
             rep_rows.loc[at_risk, "no_counterpart_reason"] = why
             rep_rows.loc[~at_risk, "priority"] = 0.0  # no intervention to rank
             parts.append(rep_rows.drop(columns=["team"]))
-    if "customer-recycling" in models:
+    if "customer-recycling" in models and inputs.customer is not None:
         customer_model = models["customer-recycling"]
-        cust_ctx = context(customer_model)
-        say("customer features")
-        cust_features = features_at(cust_ctx, "customer", at)
-        drift.append(model_drift(customer_model, cust_features))
-        parts.append(
-            customer_actions(crm, cust_ctx, cust_features, customer_model, at, reps, settings, say)
-        )
+        drift.append(model_drift(customer_model, inputs.customer.scored.features))
+        parts.append(customer_actions(inputs.customer, customer_model, reps, settings, say))
     say("ranking")
     parts = [p for p in parts if len(p)]
     actions = (

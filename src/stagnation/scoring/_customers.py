@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,34 +13,29 @@ from stagnation.features import FeatureContext
 from stagnation.scoring._matching import MatchingSettings, assign_recipients
 from stagnation.scoring._models import ScoringModel
 
+if TYPE_CHECKING:
+    from stagnation.scoring._inputs import CustomerInputs
+
 DAY = pd.Timedelta(days=1)
 
 
 def customer_actions(
-    crm: CRM,
-    ctx: FeatureContext,
-    features: pd.DataFrame,
+    inputs: CustomerInputs,
     model: ScoringModel,
-    at: pd.Timestamp,
     reps: pd.DataFrame,
     settings: MatchingSettings,
     say: Callable[[str], None],
 ) -> pd.DataFrame:
     """Return one row per dormant customer scored, with its recipient (or why there is none).
 
-    ``release_to_pool`` when the customer has an owner at ``at``, else ``assign``; the
+    ``release_to_pool`` when the customer has an owner at ``as_of``, else ``assign``; the
     recipient comes from :func:`~stagnation.scoring.assign_recipients` over ``reps`` (the
     roster), never the owner or a rep who lost it within the cooldown.
     """
+    features, predicted = inputs.scored.features, inputs.scored.predicted
     if features.empty:
         return pd.DataFrame()
-    say("customer scores and reasons")
-    predicted = model.predict(features)
-    codes = ctx.customers.get_indexer(pd.Index(features["customer_id"]))
-    owner_code = ctx.owner_at(codes, np.full(len(codes), at.to_datetime64()))
-    # code -1 (no owner) picks the appended None; an extract may know no rep at all
-    rep_ids = np.array([*ctx.reps.to_numpy(dtype=object), None], dtype=object)
-    owner = pd.Series(rep_ids[np.where(owner_code >= 0, owner_code, -1)], dtype=pd.StringDtype())
+    owner = inputs.owner
     value = predicted["expected_value"].to_numpy()
     rows = pd.DataFrame(
         {
@@ -50,12 +46,12 @@ def customer_actions(
             "expected_value": value,
             "priority": value,
             "current_owner": owner.to_numpy(),
-            "reasons": model.reasons(features),
+            "reasons": inputs.scored.reasons,
             "model_name": model.registered_name,
             "model_version": model.version,
         }
     )
-    firmographics = crm.customers.set_index("customer_id").reindex(features["customer_id"])
+    firmographics = inputs.firmographics
     candidates = pd.DataFrame(
         {
             "customer_id": rows["entity_id"],
@@ -67,9 +63,7 @@ def customer_actions(
         }
     )
     say("matching recipients")
-    recipient = assign_recipients(
-        candidates, reps, _wins(crm, at), _recent_owners(ctx, at, settings.cooldown_days), settings
-    )
+    recipient = assign_recipients(candidates, reps, inputs.wins, inputs.recent_owners, settings)
     rows["counterpart_id"] = recipient.to_numpy()
     if not reps["employed"].astype("boolean").fillna(False).any():
         why = "no rep to hand it to: the extract has no activity records of an employed rep"
@@ -84,7 +78,7 @@ def customer_actions(
     return rows
 
 
-def _wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
+def first_order_wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
     """Return, per customer won before ``at``, the rep credited with its first order."""
     columns = ["rep_id", "industry", "region", "size"]
     if crm.orders is None or "rep_id" not in crm.orders.columns:
@@ -97,7 +91,7 @@ def _wins(crm: CRM, at: pd.Timestamp) -> pd.DataFrame:
     )
 
 
-def _recent_owners(ctx: FeatureContext, at: pd.Timestamp, cooldown_days: int) -> pd.DataFrame:
+def recent_owners(ctx: FeatureContext, at: pd.Timestamp, cooldown_days: int) -> pd.DataFrame:
     """Return (customer_id, rep_id) pairs where the rep lost the customer within the cooldown.
 
     Reads the "lost" rows the feature context already indexes by the rep who lost a customer.

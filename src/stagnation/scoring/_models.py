@@ -50,10 +50,19 @@ class ScoringModel:
     def reasons(self, features: pd.DataFrame) -> np.ndarray:
         """Return each row's top three reasons, each read against its yardstick."""
         rows = features.reset_index(drop=True)
+        return self.reasons_from(self.contributions(rows), rows)
+
+    def reasons_from(self, contributions: pd.DataFrame, features: pd.DataFrame) -> np.ndarray:
+        """Return the top three reasons from contributions computed elsewhere (on Spark).
+
+        ``features`` are all the rows scored (the peers' medians are theirs), in the order of
+        ``contributions``.
+        """
+        rows = features.reset_index(drop=True)
         entity: Literal["rep", "customer"] = "rep" if self.name == "rep-passivity" else "customer"
         compare = yardsticks(entity, rows, self.card.reference)
         return top_reasons(
-            self.contributions(rows), rows, compare=compare, level=is_level
+            contributions.reset_index(drop=True), rows, compare=compare, level=is_level
         ).to_numpy()
 
 

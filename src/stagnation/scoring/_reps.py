@@ -9,16 +9,22 @@ Coaches come from :func:`~stagnation.scoring.assign_coaches`; a rep at risk neve
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from stagnation.crm import CRM
-from stagnation.features import FeatureContext, new_business_at_risk, rep_features
+from stagnation.features import FeatureContext, rep_features
 from stagnation.scoring._matching import MatchingSettings, _coach_pool, assign_coaches
 from stagnation.scoring._models import ScoringModel
 
-_ROSTER_FEATURES = ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d")
+if TYPE_CHECKING:
+    from stagnation.scoring._inputs import RepInputs
+
+#: The rep features the matchings read from the roster.
+ROSTER_FEATURES = ("hunting_share_90d", "book_customers", "tenure_years", "new_customers_won_365d")
 
 
 class ActionSettings(BaseModel):
@@ -50,8 +56,30 @@ def rep_threshold(model: ScoringModel, settings: ActionSettings) -> float:
 def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
     """Return every rep with what matching needs: employed, team, hunting, book, record."""
     ids = ctx.reps.to_numpy()
+    features = None
+    if ctx.activities_by_rep is not None and len(ids):
+        features = rep_features(
+            ctx,
+            pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype()), "as_of": at}).astype(
+                {"as_of": "datetime64[ns]"}
+            ),
+        )
+    return roster_of(ids, crm.reps, at, features)
+
+
+def roster_of(
+    ids: np.ndarray,
+    reps_table: pd.DataFrame | None,
+    at: pd.Timestamp,
+    features: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Return the roster of the reps ``ids`` from the reps table and their features at ``at``.
+
+    ``features`` has one row per id, in the same order (``ROSTER_FEATURES`` at least), or is
+    ``None`` when the extract has no activity records: then nobody counts as employed.
+    """
     roster = pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype())})
-    reps = crm.reps.set_index("rep_id") if crm.reps is not None else None
+    reps = reps_table.set_index("rep_id") if reps_table is not None else None
     if reps is not None:
         hired = reps["hired_at"].reindex(ids)
         left = reps["left_at"].reindex(ids)
@@ -63,32 +91,27 @@ def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
         roster["employed"] = True
         roster["team"] = pd.NA
     roster["passivity_score"] = np.nan
-    if ctx.activities_by_rep is None or len(roster) == 0:
-        for column in _ROSTER_FEATURES:
+    if features is None or len(roster) == 0:
+        for column in ROSTER_FEATURES:
             roster[column] = np.nan
         roster["employed"] = False  # no activity records: nobody to hand customers to
         return roster
-    features = rep_features(
-        ctx,
-        pd.DataFrame({"rep_id": roster["rep_id"], "as_of": at}).astype({"as_of": "datetime64[ns]"}),
-    )
-    for column in _ROSTER_FEATURES:
+    for column in ROSTER_FEATURES:
         roster[column] = features[column].to_numpy()
     return roster
 
 
-def rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.DataFrame:
+def rep_actions(
+    inputs: RepInputs, reps_table: pd.DataFrame | None, model: ScoringModel
+) -> pd.DataFrame:
     """Return one ``coach`` row per rep scored: P(slide), the new business at risk, reasons."""
+    features, predicted = inputs.scored.features, inputs.scored.predicted
     if features.empty:
         return pd.DataFrame()
-    predicted = model.predict(features)
-    horizon = float(model.card.horizon_days)
-    at = pd.Timestamp(features["as_of"].iloc[0])
-    at_risk = new_business_at_risk(crm, at, features["rep_id"], horizon)
-    value = predicted["score"].to_numpy() * at_risk
+    value = predicted["score"].to_numpy() * inputs.new_business
     team = (
-        crm.reps.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
-        if crm.reps is not None
+        reps_table.set_index("rep_id")["team"].reindex(features["rep_id"]).to_numpy()
+        if reps_table is not None
         else pd.NA
     )
     return pd.DataFrame(
@@ -100,7 +123,7 @@ def rep_actions(crm: CRM, features: pd.DataFrame, model: ScoringModel) -> pd.Dat
             "expected_value": value,
             "priority": value,
             "current_owner": pd.NA,
-            "reasons": model.reasons(features),
+            "reasons": inputs.scored.reasons,
             "model_name": model.registered_name,
             "model_version": model.version,
             "team": team,

@@ -21,7 +21,7 @@ The rows come back in the pandas path's order (the reps table's, else the sorted
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,9 +57,12 @@ T_MODEL_DTYPE = pd.CategoricalDtype(list(T_MODEL_STAGES))
 LABEL_COLUMNS = ("baseline_hunting_share", "horizon_hunting_share", "label")
 
 
-def rep_union(extract: SparkExtract, buckets: int) -> tuple[DataFrame, dict[str, list[str]]]:
+def rep_union(
+    extract: SparkExtract, buckets: int, everyone: Sequence[str] = ()
+) -> tuple[DataFrame, dict[str, list[str]]]:
     """Return the rows of every rep bucket: its reps' activities, their customers' rows, and
-    the bucket's reps (table ``members``)."""
+    the bucket's reps (table ``members``; the reps ``everyone`` are members too, events or
+    not)."""
     from pyspark.sql import functions as F
 
     def bucket() -> Column:
@@ -81,12 +84,17 @@ def rep_union(extract: SparkExtract, buckets: int) -> tuple[DataFrame, dict[str,
         if name in sources
     }
     frames["activities"] = extract.tables["activities"].select("*", bucket())
-    members = pairs.select("rep_id", bucket()).distinct()
+    members = pairs.select("rep_id")
+    if len(everyone):
+        spark = pairs.sparkSession
+        ids = pd.DataFrame({"rep_id": pd.Series(list(everyone), dtype=object)})
+        members = members.unionByName(spark.createDataFrame(ids, schema="rep_id string"))
+    members = members.select("rep_id", bucket()).distinct()
     frames[MEMBERS] = members.select("*", F.lit("").alias("_file"), F.lit(0).alias("_seq"))
     return tagged_union(frames)
 
 
-def _output_schema(snapshots: bool) -> str:
+def _output_schema(snapshots: bool, eligible: bool = False) -> str:
     fields = [
         "rep_id string",
         "as_of timestamp_ntz",
@@ -95,10 +103,14 @@ def _output_schema(snapshots: bool) -> str:
     ]
     if snapshots:
         fields += ["baseline_hunting_share double", "horizon_hunting_share double", "label boolean"]
+    if eligible:
+        fields.append("eligible boolean")
     return ", ".join(fields)
 
 
-def _as_pandas(rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool) -> pd.DataFrame:
+def _as_pandas(
+    rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool, eligible: bool = False
+) -> pd.DataFrame:
     """Return Spark's rows in the pandas path's order and dtypes."""
     ids = rows["rep_id"].astype(str)
     at = to_ns(rows["as_of"])
@@ -121,6 +133,8 @@ def _as_pandas(rows: pd.DataFrame, reps: pd.DataFrame | None, snapshots: bool) -
         out["baseline_hunting_share"] = rows["baseline_hunting_share"].astype(np.float64)
         out["horizon_hunting_share"] = rows["horizon_hunting_share"].astype(np.float64)
         out["label"] = rows["label"].astype(bool)
+    if eligible:
+        out["eligible"] = rows["eligible"].astype(bool)
     return out
 
 
@@ -133,6 +147,8 @@ def _run(
     snapshots: bool,
     buckets: int | None,
     wide: ExtractWide | None = None,
+    everyone: Sequence[str] = (),
+    eligible: bool = False,
 ) -> pd.DataFrame:
     if "activities" not in extract.tables:
         raise MissingTable(
@@ -143,7 +159,7 @@ def _run(
     n = buckets_of(extract, buckets)
     if wide is None:
         wide = extract_wide(extract, dates, dormant_days, buckets=n, customers=False, reps=True)
-    union, columns = rep_union(extract, n)
+    union, columns = rep_union(extract, n, everyone)
     reps = extract.reps
 
     def features(rows: pd.DataFrame) -> pd.DataFrame:
@@ -151,8 +167,9 @@ def _run(
         members = pd.Index(table_rows(rows, MEMBERS, columns[MEMBERS])["rep_id"].astype(str))
         return plain_text(work(ctx, members), ["rep_id", "t_model_stage"])
 
-    result = union.groupBy("_bucket").applyInPandas(features, schema=_output_schema(snapshots))
-    return _as_pandas(result.toPandas(), extract.reps, snapshots)
+    schema = _output_schema(snapshots, eligible)
+    result = union.groupBy("_bucket").applyInPandas(features, schema=schema)
+    return _as_pandas(result.toPandas(), extract.reps, snapshots, eligible)
 
 
 def spark_rep_features(
@@ -194,6 +211,47 @@ def spark_rep_features(
 
     dates = np.array([to_ns(pd.Series([at]))[0]])
     return _run(extract, dates, dormant_days, work, snapshots=False, buckets=buckets, wide=wide)
+
+
+def spark_rep_roster(
+    extract: SparkExtract,
+    as_of: pd.Timestamp | str,
+    rep_ids: Sequence[str],
+    *,
+    dormant_days: int = 90,
+    buckets: int | None = None,
+    wide: ExtractWide | None = None,
+) -> pd.DataFrame:
+    """Return ``rep_features`` at ``as_of`` of every rep of ``rep_ids`` (eligible or not), in
+    that order: the roster the action list's matchings read
+    (:func:`~stagnation.scoring.roster_of`). Column ``eligible`` says which rows
+    :func:`spark_rep_features` gives (the rep population at ``as_of``): the rep model's rows
+    come out of the same stage."""
+    at = pd.Timestamp(as_of)
+    settings = RepPassivitySettings(dormant_days=dormant_days)
+
+    def work(ctx: FeatureContext, members: pd.Index) -> pd.DataFrame:
+        ids = pd.Series(members, dtype=pd.StringDtype())
+        rows = pd.DataFrame({"rep_id": ids, "as_of": at}).astype({"as_of": "datetime64[ns]"})
+        population = rep_population(ctx, at, settings)["rep_id"]
+        return rep_features(ctx, rows).assign(eligible=ids.isin(population).to_numpy())
+
+    dates = np.array([to_ns(pd.Series([at]))[0]])
+    rows = _run(
+        extract,
+        dates,
+        dormant_days,
+        work,
+        snapshots=False,
+        buckets=buckets,
+        wide=wide,
+        everyone=rep_ids,
+        eligible=True,
+    )
+    position = pd.Index(rows["rep_id"].astype(object)).get_indexer(pd.Index(list(rep_ids)))
+    if (position < 0).any():  # every member gets a row: a missing one is a bug, not bad input
+        raise RuntimeError(f"the rep stage lost {(position < 0).sum()} reps of the roster")
+    return rows.iloc[position].reset_index(drop=True)
 
 
 def spark_rep_snapshots(
