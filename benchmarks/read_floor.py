@@ -16,8 +16,9 @@ extract folder to the files written:
   reused by later runs; ``--no-score`` leaves this job out.
 
 Each job's wall time is printed with its ratio to the floor of the same round, so the figure
-holds on a machine shared with other work; ``--repeat`` runs several rounds and keeps, for each
-job, the round of its lowest ratio, printed with that round's floor (so a ratio and its floor
+holds on a machine shared with other work; the files are read once, untimed, before the first
+round (so no job pays for a cold page cache), and ``--repeat`` runs several rounds and keeps,
+for each job, its fastest round, printed with that round's floor (so a ratio and its floor
 always come from the same round). CPU seconds (user + system of the child, with their own
 ratio to the floor's: the steadier figure when other jobs share the cores) and peak memory are
 printed too, and whether each job met the targets of this machine (:data:`TARGET_S` wall
@@ -177,6 +178,7 @@ def main() -> None:
                 "--out",
                 f"{tmp}/actions.parquet",
             ]
+        run(jobs["floor"])  # warm the page cache: the first reader would pay for the disk
         for _ in range(args.repeat):
             measured = {
                 name: run(command, store_env() if name == "score" else None)
@@ -186,7 +188,9 @@ def main() -> None:
                 m["floor_wall"] = measured["floor"]["wall"]
                 m["ratio"] = m["wall"] / measured["floor"]["wall"]
                 m["cpu_ratio"] = m["cpu"] / measured["floor"]["cpu"]
-                if name not in best or m["ratio"] < best[name]["ratio"]:
+                # the fastest round, not the lowest ratio: a slow floor (a busy moment) would
+                # otherwise pick the round whose jobs were slowed by the same moment
+                if name not in best or m["wall"] < best[name]["wall"]:
                     best[name] = m
     print(
         f"stagnation read-floor benchmark: {COMPANY.name}, as_of {AS_OF}; machine: "

@@ -66,6 +66,17 @@ def entity_outputs(entity: Entity, out: Path) -> dict[Literal["rep", "customer"]
     return {e: out / f"{e}.parquet" for e in names}
 
 
+#: The extract of features, train and score: a folder, or with ``--engine spark`` any path Spark
+#: reads. Kept as text: a ``Path`` would fold ``s3a://bucket/x`` into ``s3a:/bucket/x``.
+ExtractArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="DATA_DIR",
+        help="Extract folder; with --engine spark also a URI Spark reads (s3a://, hdfs://).",
+    ),
+]
+
+
 class Engine(StrEnum):
     """Where the feature code runs."""
 
@@ -91,7 +102,7 @@ def check_engine(engine: Engine) -> None:
         check_spark()
 
 
-def spark_scoring(data_dir: Path, at: pd.Timestamp, **options: Any) -> ScoringResult:
+def spark_scoring(data_dir: str, at: pd.Timestamp, **options: Any) -> ScoringResult:
     """Return ``score_with_drift``'s result with its inputs computed on Spark (``options`` are
     its keywords)."""
     from stagnation.spark import read_extract, spark_score, spark_session
@@ -101,7 +112,7 @@ def spark_scoring(data_dir: Path, at: pd.Timestamp, **options: Any) -> ScoringRe
 
 
 def spark_rows(
-    data_dir: Path,
+    data_dir: str,
     entities: tuple[Literal["rep", "customer"], ...],
     at: pd.Timestamp,
     dormant_days: int,
@@ -137,7 +148,7 @@ def spark_failures(engine: Engine) -> Iterator[None]:
         raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
 
 
-def spark_extract(data_dir: Path) -> SparkExtract:
+def spark_extract(data_dir: str) -> SparkExtract:
     """Return the extract read by Spark (a local or given master) for ``train --engine spark``."""
     from stagnation.spark import read_extract, spark_session
 
@@ -154,7 +165,7 @@ FEATURES_REACH_DAYS = max(
 
 
 def features(
-    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    data_dir: ExtractArgument,
     entity: Annotated[
         Entity, typer.Option(help="rep: eligible reps; customer: dormant ones; all: both.")
     ],
@@ -189,7 +200,7 @@ def features(
             write_tables({targets[e]: table for e, table in tables.items()})
             _print_features(targets, tables, at, time.perf_counter() - began)
             return
-        crm = load_crm(data_dir)
+        crm = load_crm(Path(data_dir))
         check_prediction_moment(crm, at, horizon_days=FEATURES_REACH_DAYS)
         source = FeatureContext.build(crm, dormant_days=dormant_days) if len(targets) > 1 else crm
         tables = {e: features_at(source, e, at, dormant_days=dormant_days) for e in targets}
@@ -249,7 +260,7 @@ TRAIN_HELP = (
 
 
 def train(
-    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    data_dir: ExtractArgument,
     model: Annotated[ModelChoice, typer.Option(help="Model to train.")] = ModelChoice.all,
     as_of: Annotated[
         str | None,
@@ -296,13 +307,13 @@ def train(
     with user_errors():
         check_engine(engine)
         cutoff = parse_moment(as_of, "--as-of") if as_of is not None else None
-        crm = spark_extract(data_dir) if engine is Engine.spark else load_crm(data_dir)
-        truth = read_truth(data_dir)
+        crm = spark_extract(data_dir) if engine is Engine.spark else load_crm(Path(data_dir))
+        truth = read_truth(data_dir)  # a simulated company's truth, beside a local extract
         rules = read_pool_rules(data_dir)
         pool_rules = rules.model_dump() if rules is not None else None
         if rules is not None:
             out.print(
-                f"pool rules from {data_dir / 'pool_rules.json'}: release after "
+                f"pool rules from {Path(data_dir) / 'pool_rules.json'}: release after "
                 f"{rules.contact_expire_days} days without a follow-up, "
                 f"{rules.deal_expire_days} days without a deal (baseline pool_rule_company)"
             )
@@ -463,7 +474,7 @@ SCORE_HELP = (
 
 
 def score(
-    data_dir: Annotated[Path, typer.Argument(metavar="DATA_DIR", help="Extract folder.")],
+    data_dir: ExtractArgument,
     as_of: Annotated[str, typer.Option("--as-of", help="Moment of the action list.")],
     out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")],
     model_uri: Annotated[
@@ -513,7 +524,7 @@ def score(
             selection=ActionSettings(min_rep_lift=rep_min_lift),
             progress=status.update,
         )
-        result = run(data_dir if engine is Engine.spark else load_crm(data_dir), at)
+        result = run(data_dir if engine is Engine.spark else load_crm(Path(data_dir)), at)
         actions, drift = result.actions, result.drift
         drift_file = out.with_name(f"{out.stem}.drift{out.suffix}")
         status.update(f"writing {out}")
