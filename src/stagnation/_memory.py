@@ -30,7 +30,7 @@ def tune_memory() -> bool:
     ``madvise`` (common) makes every such fault wait for memory compaction. On the benchmark
     company (``benchmarks/read_floor.py``) that was more system time than the work itself:
     ``features --entity all`` 25.7 s wall (9.7 s user, 18.0 s system) against 8.0 s (7.5 s,
-    1.4 s) with this tuning, at the same peak memory.
+    1.4 s) with this tuning, at about the same peak memory (3.04 and 3.11 GB).
 
     So this asks numpy not to request huge pages and glibc to serve large arrays from the heap
     and keep freed memory (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, 2 GB)``).
