@@ -38,6 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
+#: The large company (see ``_companies.LARGE_COMPANY``, simulated by the first run).
 COMPANY = Path(__file__).resolve().parent / "out" / "company-10M"
 #: The MLflow store with both models trained on the company, kept between runs.
 STORE = COMPANY.with_name("store-10M")
@@ -143,11 +144,13 @@ def main() -> None:
         floor(Path(folder)) if name == "floor" else grid(Path(folder), Path(out))
         return
 
-    if not (COMPANY / "truth" / "settings.json").exists():
-        from stagnation.crm import SimConfig, simulate, write_sample
+    # imported here, not at the top: the floor's child process must not pay for stagnation
+    try:
+        from benchmarks._companies import large_company
+    except ModuleNotFoundError:  # run as a script from anywhere
+        from _companies import large_company  # type: ignore[no-redef]
 
-        print("simulating the large company once (about 2 min)")
-        write_sample(simulate(SimConfig(reps=1_000, customers=100_000)), COMPANY)
+    large_company()
     stagnation = str(Path(sys.executable).with_name("stagnation"))
     if not args.no_score:
         train_once(stagnation)

@@ -71,11 +71,12 @@ def main() -> None:
         print(json.dumps(measure(args.measure[0], args.as_of, args.measure[1])))
         return
 
-    if not (COMPANY / "truth" / "settings.json").exists():
-        from stagnation.simulator import SimConfig, simulate, write_sample
+    try:
+        from benchmarks._companies import large_company
+    except ModuleNotFoundError:  # run as a script from anywhere
+        from _companies import large_company  # type: ignore[no-redef]
 
-        print("simulating the large company once (about 40 s)")
-        write_sample(simulate(SimConfig(reps=1_000, customers=100_000)), COMPANY)
+    large_company()
     stagnation = Path(sys.executable).with_name("stagnation")
     with tempfile.TemporaryDirectory() as tmp:
         env = os.environ | {
