@@ -38,6 +38,39 @@ def test_index_order_is_the_stable_entity_time_order(
     assert idx.column("row").tolist() == expected.astype(float).tolist()
 
 
+@pytest.mark.parametrize(("n", "n_entities"), [(0, 3), (1, 1), (3_000, 7), (5_000, 200_000)])
+def test_the_usual_export_takes_the_fast_path_to_the_same_index(n: int, n_entities: int) -> None:
+    # every timestamp set, in time order, every entity known: no gather of the permutation,
+    # and the same order, times, ranks and entity starts as the general path computes
+    entity, t = random_events(n, n, n_entities, sorted_times=True)
+    entity, t = entity.clip(0), np.sort(np.where(np.isnat(t), t[0] if n else t, t))
+    ranks = TimeRanks(t)
+    assert ranks.in_order
+    general = TimeRanks(t[::-1].copy())  # the same times, out of order: the general path
+    assert general.in_order == (len(ranks.unique_times) < 2)  # reversed, unless all one time
+    assert ranks.unique_times.tolist() == general.unique_times.tolist()
+    assert ranks.rank.tolist() == general.rank[::-1].tolist()
+    assert ranks.by_time.tolist() == list(range(n))
+    idx = EventIndex(entity, ranks, n_entities)
+    expected = np.lexsort((t.view(np.int64), entity))
+    assert idx.rows.tolist() == expected.tolist()
+    assert idx.time.tolist() == t.view(np.int64)[expected].tolist()
+    assert idx.start.tolist() == np.searchsorted(idx.entity, np.arange(n_entities + 1)).tolist()
+    rows = np.array([-1, 0, n - 1]) if n else np.array([-1])
+    fresh = EventIndex(entity, ranks, n_entities)  # its times not gathered yet
+    assert fresh.time_at(rows).tolist() == idx.time_at(rows).tolist()
+
+
+def test_an_index_gathers_its_times_only_when_asked() -> None:
+    t = np.array(["2024-01-03", "2024-01-01", "2024-01-02"], dtype="datetime64[ns]")
+    idx = EventIndex(np.array([1, 0, 0]), t, 2)
+    found = idx.time_at(np.array([0, -1, 2])).astype("datetime64[D]").astype(str)
+    assert found.tolist() == ["2024-01-01", "NaT", "2024-01-03"]
+    assert idx._time is None  # a few rows' times read without the whole copy
+    assert idx.time.tolist() == np.sort(t).view(np.int64).tolist()
+    assert len(idx) == 3
+
+
 @pytest.mark.parametrize("top", [0, 1, 999, 4_095, 4_096, 100_000, 2**40])
 def test_entity_sort_is_numpys_stable_argsort(top: int) -> None:
     # one digit up to 12 bits, two for 100,000 customers, four for 2**40: each pass stable

@@ -91,19 +91,28 @@ class EventIndex:
             raise ValueError(f"{len(entity)} entity codes for {len(ranks.time)} timestamps")
         # (entity, time) order: the events in time order, then a stable sort by entity (two
         # 16-bit radix passes), the same permutation as a stable sort of (entity, time rank)
-        by_time = ranks.by_time[entity[ranks.by_time] >= 0]
-        order = by_time[_stable_argsort(entity[by_time])]
+        if ranks.in_order and (len(entity) == 0 or entity.min() >= 0):
+            order = _stable_argsort(entity)  # every event, already in time order: no gather
+        else:
+            by_time = ranks.by_time[entity[ranks.by_time] >= 0]
+            order = by_time[_stable_argsort(entity[by_time])]
         self.n_entities = n_entities
         self._unique_times = ranks.unique_times
         self._stride = len(ranks.unique_times) + 1
-        sorted_entity = entity[order]
-        self._key = sorted_entity * self._stride + ranks.rank[order]
         # entity codes and row positions fit 32 bits (below 2**31 rows): the three per-event
         # arrays kept besides the key take 135 MB instead of 270 MB at 11M activities
         self._positions = np.int32 if len(entity) < 2**31 else np.int64
-        self.entity = sorted_entity.astype(self._positions)
-        self.time = ranks.time[order]
-        self.start = np.searchsorted(self.entity, np.arange(n_entities + 1))
+        self.entity = entity[order].astype(self._positions)
+        key = self.entity.astype(np.int64)  # int64: entity * stride may pass 2**31
+        key *= self._stride  # in place: no temporary of 11M keys
+        key += ranks.rank[order]
+        self._key = key
+        # the input's timestamps (int64 ns, not copied); :attr:`time` gathers them on first use
+        self._input_times = ranks.time
+        self._time: np.ndarray | None = None
+        # each entity's first event: a count per entity (one pass), not a search per entity
+        self.start = np.zeros(n_entities + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.entity, minlength=n_entities), out=self.start[1:])
         # original row of each sorted event; a carried column is gathered on its first use
         self._rows = order.astype(self._positions)
         self._raw = dict(values or {})
@@ -131,7 +140,18 @@ class EventIndex:
         return cls(codes, to_ns(frame[time_column]), len(entities), carried)
 
     def __len__(self) -> int:
-        return len(self.time)
+        return len(self._rows)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Return each event's timestamp (int64 nanoseconds) in index order (cached).
+
+        Built on first use: an index whose queries only read the times of a few rows (the rep
+        side of the activities) never holds a copy as long as its events.
+        """
+        if self._time is None:
+            self._time = self._input_times[self._rows]
+        return self._time
 
     @property
     def entity_start(self) -> np.ndarray:
@@ -249,7 +269,9 @@ class EventIndex:
         """Return the timestamps of rows (as from :meth:`last`); NaT where ``row`` is -1."""
         out = np.full(len(row), NAT)
         ok = row >= 0
-        out[ok] = self.time[row[ok]].view("datetime64[ns]")
+        found = row[ok]
+        times = self._input_times[self._rows[found]] if self._time is None else self._time[found]
+        out[ok] = times.view("datetime64[ns]")
         return out
 
     def value_at(self, column: str, row: np.ndarray, fill: object = np.nan) -> np.ndarray:
@@ -281,22 +303,41 @@ class TimeRanks:
 
     def __init__(self, time: np.ndarray | pd.Series) -> None:
         t = to_ns(time)
-        valid = np.flatnonzero(~np.isnat(t))
         self.time = t.view(np.int64)
-        kept = self.time[valid]
-        if len(kept) and np.all(kept[1:] >= kept[:-1]):
-            self.by_time = valid  # already in time order (the usual export): no sort
+        nat = np.isnat(t)
+        #: whether every timestamp is set and already in time order (the usual export): the
+        #: permutation is then the identity, and none of the arrays below needs a gather
+        self.in_order = not nat.any() and bool(np.all(self.time[1:] >= self.time[:-1]))
+        if self.in_order:
+            self._by_time: np.ndarray | None = None
+            sorted_t = self.time
         else:
-            self.by_time = valid[np.argsort(kept, kind="stable")]
-        sorted_t = self.time[self.by_time]
+            valid = np.flatnonzero(~nat)
+            kept = self.time[valid]
+            self._by_time = valid[np.argsort(kept, kind="stable")]
+            sorted_t = self.time[self._by_time]
         new = np.empty(len(sorted_t), dtype=bool)
         new[:1] = True
         np.not_equal(sorted_t[1:], sorted_t[:-1], out=new[1:])
         #: the distinct timestamps, ascending (int64 nanoseconds)
         self.unique_times = sorted_t[new]
-        #: each event's rank among the distinct timestamps (-1 for NaT)
-        self.rank = np.full(len(t), -1, dtype=np.int64)
-        self.rank[self.by_time] = np.cumsum(new) - 1
+        # ranks fit 32 bits (fewer than 2**31 distinct times): half the memory of int64
+        ranked: np.ndarray = np.empty(len(sorted_t), np.int32 if len(t) < 2**31 else np.int64)
+        np.cumsum(new, out=ranked)
+        np.subtract(ranked, 1, out=ranked)
+        if self._by_time is None:
+            #: each event's rank among the distinct timestamps (-1 for NaT)
+            self.rank = ranked
+        else:
+            self.rank = np.full(len(t), -1, dtype=ranked.dtype)
+            self.rank[self._by_time] = ranked
+
+    @property
+    def by_time(self) -> np.ndarray:
+        """Return the rows with a timestamp, in time order (ties in row order)."""
+        if self._by_time is None:
+            return np.arange(len(self.time))
+        return self._by_time
 
 
 #: Width of one digit of :func:`_stable_argsort`: Arrow sorts integers spanning at most a few
@@ -319,7 +360,10 @@ def _stable_argsort(codes: np.ndarray) -> np.ndarray:
     mask = (1 << bits) - 1
     order: np.ndarray | None = None
     for shift in range(0, bits * passes, bits):
-        digit = ((codes if order is None else codes[order]) >> shift) & mask
+        digit = codes >> shift if order is None else codes[order]
+        if order is not None:
+            digit >>= shift  # in place on the gathered copy
+        digit &= mask
         step = pc.sort_indices(pa.array(digit)).to_numpy().view(np.int64)
         order = step if order is None else order[step]
     assert order is not None

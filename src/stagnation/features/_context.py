@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from stagnation.crm import CRM
 from stagnation.features._status import activity_kinds, kinds_from_last
-from stagnation.timeline import EventIndex, TimeRanks
+from stagnation.timeline import NAT, EventIndex, TimeRanks
 
 if TYPE_CHECKING:
     from stagnation.features._wide import ExtractWide
@@ -82,10 +82,13 @@ def _activity_kinds(
     if len(activities) != len(a) or not every_order:
         return activity_kinds(crm, dormant_days=dormant_days)[1]
     at = activities.time.view("datetime64[ns]")
-    last = np.full(len(at), np.datetime64("NaT", "ns"))
     if orders is not None and len(orders):
-        before = orders.position_at_events(activities.entity, ranks, activities.rows) - 1
-        last = orders.time_at(np.where(before >= orders.start[activities.entity], before, -1))
+        before = orders.position_at_events(activities.entity, ranks, activities.rows)
+        before -= 1  # the customer's last order strictly before the activity, if it has one
+        has = before >= orders.start[activities.entity]
+        last = np.where(has, orders.time[before], NAT.view(np.int64)).view("datetime64[ns]")
+    else:
+        last = np.full(len(at), NAT)
     inbound = (a["direction"] == "inbound").fillna(False).to_numpy(dtype=bool)
     kind = np.empty(len(a), dtype=np.int8)
     kind[activities.rows] = kinds_from_last(at, last, inbound[activities.rows], dormant_days)[1]

@@ -139,11 +139,15 @@ def kinds_from_last(
     ``last`` is NaT where the customer had no order strictly before the activity; ``inbound``
     marks the inbound activities (their kind is inbound whatever the status).
     """
-    gap = (at - last).view(np.int64)
-    never = np.isnat(last)
-    status = np.where(never, 0, np.where(gap <= dormant_days * DAY_NS, 1, 2))
-    kind = np.where(inbound, 2, np.where(status == 1, 1, 0))
-    return status.astype(np.int8), kind.astype(np.int8)
+    # int8 codes written in place: no int64 temporaries (11M activities: 90 MB each)
+    recent = (at - last).view(np.int64) <= dormant_days * DAY_NS
+    recent &= ~np.isnat(last)  # NaT - x is the smallest int64, "recent" by the comparison
+    status = np.full(len(recent), 2, dtype=np.int8)
+    status[recent] = 1
+    status[np.isnat(last)] = 0
+    kind = recent.astype(np.int8)  # farming where recent, hunting otherwise
+    kind[inbound] = 2
+    return status, kind
 
 
 def _codes_in(universe: pd.Index, values: pd.Series, missing: int) -> np.ndarray:
