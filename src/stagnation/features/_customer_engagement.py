@@ -20,7 +20,6 @@ from stagnation.features._customer_queries import (
     Queries,
     days_since_row,
     last_flagged,
-    latest_flagged,
     ratio,
 )
 from stagnation.features._definitions import FeatureDef, Says, in_last
@@ -242,10 +241,8 @@ def touch_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     out["days_since_last_touch"] = days_since_row(idx, idx.last(c, at), at)
     for kind in ("outbound", "inbound"):
-        latest = latest_flagged(idx, idx.column(kind) > 0)
-        out[f"days_since_last_{kind}_touch"] = days_since_row(
-            idx, last_flagged(idx, latest, c, at), at
-        )
+        last = last_flagged(idx, idx.column(kind) > 0, c, at)
+        out[f"days_since_last_{kind}_touch"] = days_since_row(idx, last, at)
     for w in WINDOWS:
         out[f"touches_{w}d"] = idx.count(c, q.since(w), at).astype(float)
     out["touches_lifetime"] = idx.count_before(c, at).astype(float)
@@ -284,6 +281,6 @@ def opportunity_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarra
     )
     out["open_opportunity_value"] = np.where(n_open > 0, value, 0.0)  # no rounding residue
     out["days_since_last_opportunity"] = days_since_row(opened, opened.last(c, at), at)
-    last_won = last_flagged(closed, latest_flagged(closed, closed.column("won") > 0), c, at)
+    last_won = last_flagged(closed, closed.column("won") > 0, c, at)
     out["days_since_last_won_opportunity"] = days_since_row(closed, last_won, at)
     return {d.name: out[d.name] for d in OPPORTUNITY_FEATURES}

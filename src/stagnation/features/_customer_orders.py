@@ -19,7 +19,6 @@ from stagnation.features._customer_queries import (
     Queries,
     days_since_row,
     last_flagged,
-    latest_flagged,
     previous_gap_days,
     ratio,
 )
@@ -234,7 +233,7 @@ def _gap_features(
     longest = np.append(longest_so_far, np.nan)[last]
 
     long_gap = np.nan_to_num(gap, nan=0.0) > ctx.dormant_days
-    revival = last_flagged(idx, latest_flagged(idx, long_gap), c, at)
+    revival = last_flagged(idx, long_gap, c, at)
     return {
         "order_gap_mean_days": mean,
         "order_gap_std_days": std,

@@ -19,7 +19,6 @@ from stagnation.features._customer_queries import (
     Queries,
     days_since_row,
     last_flagged,
-    latest_flagged,
     ratio,
 )
 from stagnation.features._definitions import (
@@ -218,7 +217,7 @@ def ownership_features(ctx: FeatureContext, q: Queries) -> dict[str, np.ndarray]
     changed &= ~first  # a customer's first row gives it an owner; it changes nothing
     changes = EventIndex.prefix(changed)
     last = idx.last(c, at)
-    holder_since = last_flagged(idx, latest_flagged(idx, changed | first), c, at)
+    holder_since = last_flagged(idx, changed | first, c, at)
     year_ago = idx.position(c, q.since(365))
     return {
         "owner_changes_lifetime": idx.total_before(changes, c, at),

@@ -68,25 +68,33 @@ def days_since_row(idx: EventIndex, row: np.ndarray, at: np.ndarray) -> np.ndarr
     return days_between(at, idx.time_at(row))
 
 
-def latest_flagged(idx: EventIndex, flag: np.ndarray) -> np.ndarray:
-    """Return, per indexed event, the row of the entity's latest flagged event up to it (or -1).
-
-    Rows are sorted by (entity, time), so a running maximum of flagged row numbers gives the
-    latest flagged row so far; a result before the entity's first row belongs to another entity.
-    """
-    rows = np.where(flag, np.arange(len(idx)), -1)
-    latest = np.maximum.accumulate(rows) if len(rows) else rows
-    return np.where(latest >= idx.entity_start, latest, -1)
-
-
 def last_flagged(
-    idx: EventIndex, latest: np.ndarray, customer: np.ndarray, at: np.ndarray
+    idx: EventIndex, flag: np.ndarray, customer: np.ndarray, at: np.ndarray
 ) -> np.ndarray:
     """Return the row of each entity's last flagged event strictly before ``at`` (or -1).
 
-    ``latest`` comes from :func:`latest_flagged`.
+    ``flag`` marks events in index (entity, time) order. Rows are sorted by (entity, time), so
+    the answer is the last flagged row at or before the entity's last event before ``at``, if
+    that row is still the entity's own: a search among the flagged rows per query, with no
+    array as long as the events built besides the flagged rows' positions.
+
+    Examples
+    --------
+    >>> t = np.array(["2024-01-01", "2024-01-05", "2024-01-09", "2024-01-02"], "datetime64[ns]")
+    >>> idx = EventIndex(np.array([0, 0, 0, 1]), t, 2)
+    >>> flag = np.array([True, False, False, False])  # entity 0's first event only
+    >>> at = np.full(2, np.datetime64("2024-01-08", "ns"))
+    >>> last_flagged(idx, flag, np.array([0, 1]), at).tolist()
+    [0, -1]
     """
-    return np.append(latest, -1)[idx.last(customer, at)]  # row -1 (no event) reads the -1
+    row = idx.last(customer, at)
+    flagged = np.flatnonzero(flag)
+    if not len(flagged):
+        return np.full(len(row), -1, dtype=np.int64)
+    j = np.searchsorted(flagged, row, side="right") - 1
+    found = flagged[np.maximum(j, 0)]
+    ok = (row >= 0) & (j >= 0) & (found >= idx.start[customer])
+    return np.where(ok, found, -1)
 
 
 def previous_gap_days(idx: EventIndex) -> np.ndarray:
