@@ -5,9 +5,9 @@ or bad arguments (a :class:`~stagnation.errors.StagnationError`). Anything else 
 with the traceback. The work itself lives in the package; nothing here computes anything.
 
 One module per group of commands: ``_extract`` (validate, sample), ``_pipeline`` (features,
-train, promote, export, score), ``_import`` (import salesforce|sql); ``_output`` holds the exit
-codes, the error handling and the shared printing. The table below registers the commands in
-the order ``--help`` lists them.
+train, promote, export, score; ``_spark`` holds their ``--engine spark`` side), ``_import``
+(import salesforce|sql); ``_output`` holds the exit codes, the error handling and the shared
+printing. The table below registers the commands in the order ``--help`` lists them.
 """
 
 from __future__ import annotations

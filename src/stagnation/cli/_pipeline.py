@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import pandas as pd
 import typer
@@ -25,14 +23,21 @@ from rich.table import Table
 from rich.text import Text
 
 from stagnation.cli._output import EXIT_BAD_INPUT, user_errors
+from stagnation.cli._spark import (
+    Engine,
+    EngineOption,
+    check_engine,
+    spark_extract,
+    spark_failures,
+    spark_rows,
+    spark_scoring,
+)
 from stagnation.crm import check_writable, load_crm, write_table, write_tables
-from stagnation.errors import BadExtract, BadOption, NotEnoughData, PathTaken
+from stagnation.errors import BadOption, NotEnoughData, PathTaken
 from stagnation.features import FeatureContext
 from stagnation.labels import CustomerReactivationSettings, RepPassivitySettings
 
 if TYPE_CHECKING:
-    from stagnation.scoring import ScoringResult
-    from stagnation.spark import SparkExtract
     from stagnation.training import ModelCard
 
 
@@ -77,85 +82,6 @@ ExtractArgument = Annotated[
 ]
 
 
-class Engine(StrEnum):
-    """Where the feature code runs."""
-
-    pandas = "pandas"
-    spark = "spark"
-
-
-#: The --engine option of features, train and score.
-EngineOption = Annotated[
-    Engine,
-    typer.Option(
-        help="pandas (one machine), or spark for `features`, `train` and `score` (the spark "
-        "extra and Java 17; README, Scaling out)."
-    ),
-]
-
-
-def check_engine(engine: Engine) -> None:
-    """Refuse the Spark engine before any work when PySpark or Java is missing."""
-    if engine is Engine.spark:
-        from stagnation.spark import check_spark
-
-        check_spark()
-
-
-def spark_scoring(data_dir: str, at: pd.Timestamp, **options: Any) -> ScoringResult:
-    """Return ``score_with_drift``'s result with its inputs computed on Spark (``options`` are
-    its keywords)."""
-    from stagnation.spark import read_extract, spark_score, spark_session
-
-    with spark_failures(Engine.spark):
-        return spark_score(read_extract(spark_session(), data_dir), at, **options)
-
-
-def spark_rows(
-    data_dir: str,
-    entities: tuple[Literal["rep", "customer"], ...],
-    at: pd.Timestamp,
-    dormant_days: int,
-) -> dict[Literal["rep", "customer"], pd.DataFrame]:
-    """Return ``features`` rows of ``entities`` computed on Spark (a local or given master).
-
-    A failure inside a Spark task (a value a partition cannot read) is reported as bad input
-    with the task's own last line, not as a Java stack trace.
-    """
-    from stagnation.snapshots import check_moment_in_range
-    from stagnation.spark import read_extract, spark_features_at, spark_session
-
-    with spark_failures(Engine.spark):
-        extract = read_extract(spark_session(), data_dir)
-        start, end = extract.data_range()
-        check_moment_in_range(at, start, end, horizon_days=FEATURES_REACH_DAYS)
-        return spark_features_at(extract, entities, at, dormant_days=dormant_days)
-
-
-@contextmanager
-def spark_failures(engine: Engine) -> Iterator[None]:
-    """Report a failure inside a Spark job (a value a partition cannot read) as bad input, with
-    the task's own last line, not as a Java stack trace; nothing to do for the pandas engine."""
-    if engine is not Engine.spark:
-        yield
-        return
-    from pyspark.errors import PySparkException
-
-    try:
-        yield
-    except PySparkException as err:
-        lines = [line for line in str(err).strip().splitlines() if line.strip()]
-        raise BadExtract(f"Spark failed: {lines[-1] if lines else type(err).__name__}") from err
-
-
-def spark_extract(data_dir: str) -> SparkExtract:
-    """Return the extract read by Spark (a local or given master) for ``train --engine spark``."""
-    from stagnation.spark import read_extract, spark_session
-
-    with spark_failures(Engine.spark):
-        return read_extract(spark_session(), data_dir)
-
-
 #: How far after the data's end ``features`` still answers: the longest default horizon (180
 #: days, the customer label's). Later, every customer looks dormant and every rep idle only
 #: because the extract stops.
@@ -196,7 +122,13 @@ def features(
             check_writable(target)  # before the work, naming the target
         tables: dict[Literal["rep", "customer"], pd.DataFrame]
         if engine is Engine.spark:
-            tables = spark_rows(data_dir, tuple(targets), at, dormant_days)
+            tables = spark_rows(
+                data_dir,
+                tuple(targets),
+                at,
+                dormant_days=dormant_days,
+                reach_days=FEATURES_REACH_DAYS,
+            )
             write_tables({targets[e]: table for e, table in tables.items()})
             _print_features(targets, tables, at, time.perf_counter() - began)
             return
