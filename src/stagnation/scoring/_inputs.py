@@ -20,10 +20,11 @@ import pandas as pd
 
 from stagnation.crm import CRM
 from stagnation.features import FeatureContext, new_business_at_risk
+from stagnation.labels import RepPassivitySettings, rep_population
 from stagnation.scoring._customers import first_order_wins, recent_owners
 from stagnation.scoring._matching import MatchingSettings
 from stagnation.scoring._models import ScoringModel
-from stagnation.scoring._reps import rep_roster
+from stagnation.scoring._reps import eligible_rows, every_rep_features, roster_of
 from stagnation.snapshots import features_at
 
 #: The customers table's columns the recipient matching compares.
@@ -72,7 +73,7 @@ class CustomerInputs:
 class ScoringInputs:
     """Everything the driver part reads: the roster, the reps table, each model's inputs.
 
-    ``roster`` is :func:`~stagnation.scoring._reps.rep_roster` (``passivity_score`` still
+    ``roster`` is :func:`~stagnation.scoring._reps.roster_of`'s (``passivity_score`` still
     NaN); ``reps`` the extract's reps table (teams), ``None`` when it has none; ``rep`` and
     ``customer`` are ``None`` when that model does not score, and hold no rows when nobody is
     eligible.
@@ -114,12 +115,20 @@ def gather_inputs(
             contexts[dormant] = FeatureContext.build(crm, dormant_days=dormant)
         return contexts[dormant]
 
-    roster = rep_roster(crm, context(next(iter(models.values()))), at)
+    first = context(next(iter(models.values())))
+    every = every_rep_features(first, at)
+    roster = roster_of(first.reps.to_numpy(), crm.reps, at, every)
     rep = customer = None
     if "rep-passivity" in models:
         model = models["rep-passivity"]
         say("rep features, scores and reasons")
-        scored = apply_model(model, features_at(context(model), "rep", at))
+        ctx = context(model)
+        if every is not None and ctx is first:  # the roster's features hold the model's rows
+            settings_r = RepPassivitySettings(dormant_days=ctx.dormant_days)
+            rows = eligible_rows(every, rep_population(ctx, at, settings_r))
+        else:
+            rows = features_at(ctx, "rep", at)
+        scored = apply_model(model, rows)
         horizon = float(model.card.horizon_days)
         at_risk = new_business_at_risk(crm, at, scored.features["rep_id"], horizon)
         rep = RepInputs(scored, at_risk)

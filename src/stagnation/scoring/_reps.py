@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from stagnation.crm import CRM
 from stagnation.features import FeatureContext, rep_features
 from stagnation.scoring._matching import MatchingSettings, _coach_pool, assign_coaches
 from stagnation.scoring._models import ScoringModel
@@ -53,18 +52,27 @@ def rep_threshold(model: ScoringModel, settings: ActionSettings) -> float:
     return max(settings.min_rep_lift * base, settings.min_score or 0.0)
 
 
-def rep_roster(crm: CRM, ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame:
-    """Return every rep with what matching needs: employed, team, hunting, book, record."""
+def every_rep_features(ctx: FeatureContext, at: pd.Timestamp) -> pd.DataFrame | None:
+    """Return the rep features of every rep at ``at``, eligible or not, in the context's order.
+
+    ``None`` when the extract has no activity records (or no rep): the roster then counts nobody
+    as employed. The eligible reps' rows are the rep model's (:func:`eligible_rows`).
+    """
     ids = ctx.reps.to_numpy()
-    features = None
-    if ctx.activities_by_rep is not None and len(ids):
-        features = rep_features(
-            ctx,
-            pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype()), "as_of": at}).astype(
-                {"as_of": "datetime64[ns]"}
-            ),
-        )
-    return roster_of(ids, crm.reps, at, features)
+    if ctx.activities_by_rep is None or not len(ids):
+        return None
+    queries = pd.DataFrame({"rep_id": pd.Series(ids, dtype=pd.StringDtype()), "as_of": at})
+    return rep_features(ctx, queries.astype({"as_of": "datetime64[ns]"}))
+
+
+def eligible_rows(every: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of ``every`` (:func:`every_rep_features`) of the ``population``'s reps.
+
+    In the population's order, with a fresh index: the rows ``features_at(ctx, "rep", at)``
+    computes, since a rep's features do not depend on which other reps are asked about.
+    """
+    rows = pd.Index(every["rep_id"]).get_indexer(pd.Index(population["rep_id"]))
+    return every.iloc[rows].reset_index(drop=True)
 
 
 def roster_of(
@@ -136,7 +144,7 @@ def coach_reps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return each rep row's coach and, where there is none, why (one priority-ordered pass).
 
-    ``rows`` has ``entity_id``, ``priority`` and ``team``; ``roster`` is :func:`rep_roster` with
+    ``rows`` has ``entity_id``, ``priority`` and ``team``; ``roster`` is :func:`roster_of`'s with
     ``passivity_score`` filled in.
     """
     at_risk = rows[["entity_id", "priority", "team"]].rename(columns={"entity_id": "rep_id"})
