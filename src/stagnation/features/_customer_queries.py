@@ -75,8 +75,8 @@ def last_flagged(
 
     ``flag`` marks events in index (entity, time) order. Rows are sorted by (entity, time), so
     the answer is the last flagged row at or before the entity's last event before ``at``, if
-    that row is still the entity's own: a search among the flagged rows per query, with no
-    array as long as the events built besides the flagged rows' positions.
+    that row is still the entity's own: one search among the flagged rows per query. Only the
+    flagged rows' positions are built, no array as long as the events.
 
     Examples
     --------

@@ -140,11 +140,12 @@ def kinds_from_last(
     marks the inbound activities (their kind is inbound whatever the status).
     """
     # int8 codes written in place: no int64 temporaries (11M activities: 90 MB each)
+    never = np.isnat(last)
     recent = (at - last).view(np.int64) <= dormant_days * DAY_NS
-    recent &= ~np.isnat(last)  # NaT - x is the smallest int64, "recent" by the comparison
+    recent &= ~never  # NaT - x is the smallest int64, "recent" by the comparison
     status = np.full(len(recent), 2, dtype=np.int8)
     status[recent] = 1
-    status[np.isnat(last)] = 0
+    status[never] = 0
     kind = recent.astype(np.int8)  # farming where recent, hunting otherwise
     kind[inbound] = 2
     return status, kind

@@ -124,8 +124,8 @@ def gather_inputs(
         say("rep features, scores and reasons")
         ctx = context(model)
         if every is not None and ctx is first:  # the roster's features hold the model's rows
-            settings_r = RepPassivitySettings(dormant_days=ctx.dormant_days)
-            rows = eligible_rows(every, rep_population(ctx, at, settings_r))
+            passivity = RepPassivitySettings(dormant_days=ctx.dormant_days)
+            rows = eligible_rows(every, rep_population(ctx, at, passivity))
         else:
             rows = features_at(ctx, "rep", at)
         scored = apply_model(model, rows)
