@@ -94,7 +94,8 @@ class EventIndex:
         if ranks.in_order and (len(entity) == 0 or entity.min() >= 0):
             order = _stable_argsort(entity)  # every event, already in time order: no gather
         else:
-            by_time = ranks.by_time[entity[ranks.by_time] >= 0]
+            by_time = ranks.by_time  # a property: built once here (an arange when in order)
+            by_time = by_time[entity[by_time] >= 0]
             order = by_time[_stable_argsort(entity[by_time])]
         self.n_entities = n_entities
         self._unique_times = ranks.unique_times
